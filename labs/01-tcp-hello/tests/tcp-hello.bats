@@ -1,0 +1,96 @@
+#!/usr/bin/env bats
+# Lab 01 — TCP hello. Each test's [id] is its key in labs/labs.toml (points, hints).
+
+load ../../lib/socklab
+
+SERVER_LINES=("Message from client: Hello from client" "Hello message sent")
+CLIENT_LINES=("Hello message sent" "Message from server: Hello from server")
+
+@test "[build] server.c and client.c compile without warnings under gcc and clang" {
+    local variant dir
+    for variant in gcc clang; do
+        dir=$(build_variant "$IMPL" "$variant")
+        [[ $(cat "$dir/status") == 0 ]] || fail "the $variant build failed (flags: \
+${CFLAGS_STRICT[*]}); the compiler said:
+$(head -n 30 "$dir/log")"
+    done
+}
+
+@test "[args] bad arguments print a usage line, exit 2 and open no socket" {
+    local bad
+    for bad in 0 65536 -1 80x abc ""; do assert_usage server "$bad"; done
+    assert_usage server 8080 extra
+    for bad in localhost 256.1.1.1 "127.0.0.1 0" "127.0.0.1 http"; do
+        # shellcheck disable=SC2086  # split "HOST PORT" into two arguments on purpose
+        assert_usage client $bad
+    done
+    assert_usage client 127.0.0.1 8080 extra
+}
+
+@test "[hello] server and client exchange their hellos and exit 0" {
+    session impl impl
+    assert_ok server "${SERVER_LINES[@]}"
+    assert_ok client "${CLIENT_LINES[@]}"
+}
+
+@test "[ref-client] your server works with the reference client" {
+    session impl ref
+    assert_ok server "${SERVER_LINES[@]}"
+    assert_ok client "${CLIENT_LINES[@]}"
+}
+
+@test "[ref-server] your client works with the reference server" {
+    session ref impl
+    assert_ok client "${CLIENT_LINES[@]}"
+    assert_ok server "${SERVER_LINES[@]}"
+}
+
+@test "[nc] your server works with nc, a client that is not ours" {
+    printf 'Hello from client' >"$WORK/hello"
+    # -N: shut down the sending side at the end of input, as the contract's client does.
+    session impl none --client "nc -N 127.0.0.1 {port}" --client-stdin "$WORK/hello"
+    assert_ok server "${SERVER_LINES[@]}"
+    assert_status client "exit 0"
+    [[ $(cat "$S/client.stdout") == "Hello from server" ]] || fail "nc should have received \
+'Hello from server', it got '$(cat "$S/client.stdout")'$(session_context)"
+}
+
+@test "[no-server] client with no server reports the error and exits 1 at once" {
+    session none impl --deadline 3
+    assert_status client "exit 1"
+    grep -q "Connection refused" "$S/client.stderr" || fail "the client should say on stderr \
+that the connection was refused (perror(3) after connect(2) does)$(session_context)"
+}
+
+@test "[port-in-use] server on a port in use reports the error and exits 1" {
+    session impl none --occupy --deadline 3
+    assert_status server "exit 1"
+    assert_file_contains "$S/server.stderr" "bind"
+}
+
+@test "[reuseaddr] server sets SO_REUSEADDR and can start again at once on the same port" {
+    session impl impl --server "strace -f -qq -o $WORK/strace -e trace=setsockopt \
+$(bin impl server) $SERVER_ARGS"
+    assert_ok server "${SERVER_LINES[@]}"
+    grep -q 'SO_REUSEADDR, \[1\]' "$WORK/strace" || fail "the server never set SO_REUSEADDR \
+(setsockopt(2), socket(7)); its setsockopt calls were:
+$(cat "$WORK/strace")"
+    session impl impl --port "$(cat "$S/port")"
+    assert_ok server "${SERVER_LINES[@]}"
+}
+
+@test "[valgrind] no memory errors, leaks or open descriptors under Valgrind" {
+    session impl impl --valgrind server,client
+    assert_ok server "${SERVER_LINES[@]}"
+    assert_ok client "${CLIENT_LINES[@]}"
+    assert_memcheck server Valgrind
+    assert_memcheck client Valgrind
+}
+
+@test "[sanitizers] AddressSanitizer and UBSan report nothing" {
+    session asan asan
+    assert_ok server "${SERVER_LINES[@]}"
+    assert_ok client "${CLIENT_LINES[@]}"
+    assert_memcheck server "AddressSanitizer/UBSan"
+    assert_memcheck client "AddressSanitizer/UBSan"
+}

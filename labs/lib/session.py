@@ -1,0 +1,527 @@
+#!/usr/bin/python3
+"""Run one lab session: a server, optionally a relay, and a client, each under a deadline.
+
+Bats tests call this tool; it writes what happened into a folder, one fact a file, so that
+the tests' assertions are plain file reads:
+
+    port                  the port the OS handed out, on which the server was started
+    NAME.stdout/.stderr   what each program printed (capped)
+    NAME.status           "exit N", "signal NAME", "timeout" (killed at the deadline),
+                          "not started" or "no bind" (the server never bound its port)
+    NAME.argv             the command line, for "reproduce by hand" messages
+    NAME.memcheck         with --valgrind/--sanitizers: "clean", or the first error found
+    transcript            both programs' output and the harness's steps, interleaved and
+                          time-stamped, for failure messages
+    script.result         with --script: "ok", or what the first failed step expected
+    pids                  every process group started, so Bats' teardown can kill leftovers
+
+A conversation script drives interactive programs (chat labs), one step a line:
+
+    send client hello         write "hello\\n" to the client's stdin
+    expect server Client: hello
+                              wait until the server prints exactly that as its next line
+    close client              close the client's stdin (end of input)
+    wait client               wait until the client exits
+    # comment                 ignored
+
+Every spawned program gets only descriptors 0-2 (never Bats' fd 3), its own process group,
+and is killed with its whole group when the session ends, whatever happens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+OUTPUT_CAP = 1 << 20          # bytes of each stream kept; the rest is read and dropped
+POLL_S = 0.005                # how often conditions are re-checked while waiting
+BIND_DEADLINE_S = 5.0         # how long a server may take to bind its port
+VALGRIND_SLOWDOWN = 4.0       # deadlines are multiplied by this under Valgrind
+LINE_DEADLINE_S = 2.0         # how long an expected line may take to appear
+SERVER_GRACE_S = 3.0          # how long the server may go on once the client has ended
+TCP_LISTEN = "0A"             # socket states in /proc/net/tcp (include/net/tcp_states.h)
+TCP_CLOSE = "07"              # an unconnected UDP socket shows this state
+
+VALGRIND = [
+    "valgrind", "--leak-check=full", "--show-leak-kinds=definite,indirect,possible",
+    "--errors-for-leak-kinds=definite,indirect,possible", "--track-fds=yes",
+    "--track-origins=yes", "--num-callers=12",
+]
+SANITIZER_ENV = {
+    "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:halt_on_error=1:exitcode=86",
+    "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:exitcode=86",
+    "LSAN_OPTIONS": "exitcode=86",
+}
+
+
+class SessionError(Exception):
+    """A step of the session did not happen as expected; the message says what and why."""
+
+
+@dataclass
+class Transcript:
+    """Everything that happened, time-stamped from the start of the session."""
+
+    start: float = field(default_factory=time.monotonic)
+    lines: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, who: str, text: str) -> None:
+        stamp = time.monotonic() - self.start
+        with self.lock:
+            self.lines.append(f"{stamp:8.3f}s  {who:<14} {text}")
+
+
+class Program:
+    """A spawned program whose output is captured line by line as it arrives."""
+
+    def __init__(self, name: str, argv: list[str], out: Path, transcript: Transcript,
+                 cwd: Path, env: dict[str, str], stdin: IO[bytes] | int) -> None:
+        self.name = name
+        self.out = out
+        self.transcript = transcript
+        self.stdout_lines: list[str] = []
+        self.consumed = 0                     # stdout lines already matched by `expect`
+        self.line_added = threading.Condition()
+        self.proc = subprocess.Popen(
+            argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd,
+            env=env, start_new_session=True, close_fds=True)
+        with open(out / "pids", "a") as pids:
+            pids.write(f"{self.proc.pid}\n")
+        self.status = "running"
+        self.readers = [
+            threading.Thread(target=self._drain, args=(self.proc.stdout, "stdout"), daemon=True),
+            threading.Thread(target=self._drain, args=(self.proc.stderr, "stderr"), daemon=True),
+        ]
+        for reader in self.readers:
+            reader.start()
+
+    def _drain(self, stream: IO[bytes] | None, kind: str) -> None:
+        assert stream is not None
+        kept = 0
+        pending = b""
+        with open(self.out / f"{self.name}.{kind}", "wb") as sink:
+            while chunk := os.read(stream.fileno(), 65536):
+                if kept < OUTPUT_CAP:
+                    sink.write(chunk[:OUTPUT_CAP - kept])
+                    sink.flush()
+                kept += len(chunk)
+                pending += chunk
+                *complete, pending = pending.split(b"\n")
+                for raw in complete:
+                    self._line(kind, raw.decode("utf-8", "replace"))
+                if len(pending) > OUTPUT_CAP:
+                    pending = b""
+            if pending:
+                self._line(kind, pending.decode("utf-8", "replace") + "  [no newline]")
+        stream.close()
+
+    def _line(self, kind: str, text: str) -> None:
+        shown = text if len(text) <= 200 else text[:200] + f"... ({len(text)} chars)"
+        self.transcript.add(f"{self.name} {'out' if kind == 'stdout' else 'err'}", shown)
+        if kind == "stdout":
+            with self.line_added:
+                self.stdout_lines.append(text)
+                self.line_added.notify_all()
+
+    def send(self, text: str) -> None:
+        assert self.proc.stdin is not None
+        self.transcript.add("harness", f"types into {self.name}: {text!r}")
+        try:
+            self.proc.stdin.write(text.encode() + b"\n")
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            raise SessionError(f"{self.name} no longer reads its input (it has exited: "
+                               f"{self.poll_status()})") from None
+
+    def close_stdin(self) -> None:
+        if self.proc.stdin is not None and not self.proc.stdin.closed:
+            self.transcript.add("harness", f"closes {self.name}'s input (end of file)")
+            try:
+                self.proc.stdin.close()
+            except BrokenPipeError:
+                pass
+
+    def expect(self, line: str, deadline_s: float) -> None:
+        """Waits until the program's next unread stdout line exists, and checks it."""
+        end = time.monotonic() + deadline_s
+        with self.line_added:
+            while len(self.stdout_lines) <= self.consumed:
+                left = end - time.monotonic()
+                if left <= 0 or (self.proc.poll() is not None and not self._reading()):
+                    break
+                self.line_added.wait(min(left, 0.05))
+            if len(self.stdout_lines) <= self.consumed:
+                if self.proc.poll() is not None:
+                    raise SessionError(f"expected {self.name} to print {line!r}, but it "
+                                       f"exited first ({self.poll_status()})")
+                raise SessionError(
+                    f"expected {self.name} to print {line!r}, but it printed nothing within "
+                    f"{deadline_s:g} s — is stdout flushed after each line (setvbuf(3), "
+                    f"fflush(3))?")
+            got = self.stdout_lines[self.consumed]
+            self.consumed += 1
+        if got != line:
+            raise SessionError(f"expected {self.name} to print {line!r}, got {got!r}")
+
+    def _reading(self) -> bool:
+        return any(reader.is_alive() for reader in self.readers)
+
+    def poll_status(self) -> str:
+        code = self.proc.poll()
+        if code is None:
+            return "running"
+        if code < 0:
+            try:
+                return f"signal {signal.Signals(-code).name}"
+            except ValueError:
+                return f"signal {-code}"
+        return f"exit {code}"
+
+    def wait(self, deadline_s: float) -> str:
+        try:
+            self.proc.wait(timeout=max(deadline_s, 0.0))
+            self.status = self.poll_status()
+        except subprocess.TimeoutExpired:
+            self.kill()
+            self.status = "timeout"
+            self.transcript.add("harness", f"killed {self.name}: still running after "
+                                           f"{deadline_s:g} s")
+        return self.status
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.wait()
+
+    def finish(self) -> None:
+        """Kills the program's group if anything is left, and collects all its output."""
+        if self.status == "running":
+            self.status = self.poll_status()
+        self.kill()   # also reaps children left behind in the group
+        self.close_stdin()
+        for reader in self.readers:
+            reader.join(timeout=2.0)
+        (self.out / f"{self.name}.status").write_text(self.status + "\n")
+
+
+def free_port(proto: str) -> int:
+    """A port the OS considers free for `proto` (and, for TCP, nobody listens on)."""
+    kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
+    with socket.socket(socket.AF_INET, kind) as probe:
+        probe.bind(("0.0.0.0", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants: a wrapper (strace, a sandbox) runs the program as a child."""
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        try:
+            for task in os.listdir(f"/proc/{current}/task"):
+                children = Path(f"/proc/{current}/task/{task}/children").read_text()
+                todo.extend(int(child) for child in children.split())
+        except OSError:
+            continue
+    return tree
+
+
+def occupy(proto: str, port: int) -> socket.socket:
+    """Holds `port` the way another server would, so that the program's bind() must fail."""
+    kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
+    holder = socket.socket(socket.AF_INET, kind)
+    holder.bind(("0.0.0.0", port))
+    if proto == "tcp":
+        holder.listen()
+    return holder
+
+
+def socket_inodes(pid: int) -> set[str]:
+    """Inodes of the sockets that process `pid` or its descendants hold open."""
+    inodes = set()
+    for member in process_tree(pid):
+        try:
+            fds = os.listdir(f"/proc/{member}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                target = os.readlink(f"/proc/{member}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    return inodes
+
+
+def bound_inodes(proto: str, port: int) -> set[str]:
+    """Inodes of the sockets bound to `port` (listening, for TCP), from /proc/net."""
+    wanted = TCP_LISTEN if proto == "tcp" else TCP_CLOSE
+    found = set()
+    for table in (f"/proc/net/{proto}", f"/proc/net/{proto}6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            cols = row.split()
+            if int(cols[1].rsplit(":", 1)[1], 16) == port and cols[3] == wanted:
+                found.add(cols[9])
+    return found
+
+
+def wait_bound(program: Program, proto: str, port: int, deadline_s: float) -> None:
+    """Waits until `program` itself holds a socket bound to `port`: a connection attempt would
+    use up the server's one accept(), and a fixed sleep is either slow or flaky."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        if bound_inodes(proto, port) & socket_inodes(program.proc.pid):
+            program.transcript.add("harness", f"{program.name} is bound to {proto} port {port}")
+            return
+        if program.proc.poll() is not None:
+            raise SessionError(f"{program.name} exited ({program.poll_status()}) before "
+                               f"binding {proto} port {port}")
+        time.sleep(POLL_S)
+    program.status = "no bind"
+    raise SessionError(f"{program.name} did not bind {proto} port {port} within "
+                       f"{deadline_s:g} s — does it use the PORT argument?")
+
+
+# --- memory-check reports -------------------------------------------------------------------
+
+VALGRIND_PREFIX = re.compile(r"^==\d+== ?")
+VALGRIND_ERROR = re.compile(
+    r"^(Invalid |Conditional jump|Use of uninitialised|Syscall param|Mismatched free|"
+    r"Source and destination overlap|Argument .* of function|\d[\d,]* bytes in [\d,]+ blocks "
+    r"are (definitely|indirectly|possibly) lost)")
+VALGRIND_FD = re.compile(r"^Open (file descriptor|AF_\w+ socket) (\d+)")
+
+
+def valgrind_findings(log: str) -> list[str]:
+    """The errors, leaks and descriptors left open that Valgrind reported, each with the
+    first line of its stack. Descriptors inherited from the harness are not the program's."""
+    lines = [VALGRIND_PREFIX.sub("", raw) for raw in log.splitlines()]
+    findings = []
+    for i, line in enumerate(lines):
+        fd = VALGRIND_FD.match(line)
+        if VALGRIND_ERROR.match(line) or (fd and int(fd.group(2)) > 2):
+            block = [line]
+            for follow in lines[i + 1:i + 4]:
+                if not follow.strip():
+                    break
+                block.append(follow.strip())
+            if any("<inherited from parent>" in b for b in block):
+                continue
+            if fd:
+                block[0] = f"descriptor {fd.group(2)} not closed at exit: {line}"
+            findings.append(" | ".join(block))
+    return findings
+
+
+SANITIZER_ERROR = re.compile(r"(ERROR: (Address|Leak)Sanitizer: .*|runtime error: .*)")
+SANITIZER_FRAME = re.compile(r"#\d+ 0x[0-9a-f]+ in (\S+) (\S+\.[ch]:\d+)")
+
+
+def sanitizer_findings(stderr: str) -> list[str]:
+    """The first AddressSanitizer, LeakSanitizer or UBSan report, with the program's frame."""
+    lines = stderr.splitlines()
+    for i, line in enumerate(lines):
+        found = SANITIZER_ERROR.search(line)
+        if not found:
+            continue
+        if "runtime error:" in line:          # UBSan names the place before the message
+            return [line.strip()]
+        for follow in lines[i + 1:i + 40]:
+            frame = SANITIZER_FRAME.search(follow)
+            if frame and "/libsanitizer/" not in frame.group(2):
+                return [f"{found.group(1).strip()} | at {frame.group(1)} ({frame.group(2)})"]
+        return [found.group(1).strip()]
+    return []
+
+
+# --- the session ----------------------------------------------------------------------------
+
+@dataclass
+class Options:
+    out: Path
+    proto: str
+    server: list[str]
+    client: list[str]
+    valgrind: set[str]
+    sanitizers: bool
+    cwd: Path
+    deadline_s: float
+    script: list[str]
+    client_stdin: str | None
+    server_stdin: str | None
+    relay: list[str] | None
+    port: int | None
+    occupy: bool
+
+
+def expand(argv: list[str], port: int, upstream: int) -> list[str]:
+    return [a.replace("{port}", str(port)).replace("{server_port}", str(upstream))
+            for a in argv]
+
+
+def stdin_for(source: str | None, scripted: bool) -> IO[bytes] | int:
+    if scripted:
+        return subprocess.PIPE
+    if source is None:
+        return subprocess.DEVNULL
+    return open(source, "rb")
+
+
+def run_script(steps: list[str], programs: dict[str, Program], transcript: Transcript,
+               line_deadline_s: float, deadline_s: float) -> None:
+    for number, step in enumerate(steps, 1):
+        step = step.rstrip("\n")
+        if not step.strip() or step.lstrip().startswith("#"):
+            continue
+        verb, _, rest = step.partition(" ")
+        name, _, text = rest.partition(" ")
+        if name not in programs:
+            raise SessionError(f"script step {number} names no program: {step!r}")
+        program = programs[name]
+        if verb == "send":
+            program.send(text)
+        elif verb == "expect":
+            program.expect(text, line_deadline_s)
+        elif verb == "close":
+            program.close_stdin()
+        elif verb == "wait":
+            if program.wait(deadline_s) == "timeout":
+                raise SessionError(f"{name} did not exit within {deadline_s:g} s")
+        else:
+            raise SessionError(f"script step {number} is not understood: {step!r}")
+        transcript.add("harness", f"step {number} done: {step}")
+
+
+def run(opts: Options) -> int:
+    out = opts.out
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in out.iterdir():
+        if stale.is_file():
+            stale.unlink()
+    transcript = Transcript()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BATS_")}
+    if opts.sanitizers:
+        env.update(SANITIZER_ENV)
+    slow = VALGRIND_SLOWDOWN if opts.valgrind else 1.0
+    port = opts.port or free_port(opts.proto)
+    (out / "port").write_text(f"{port}\n")
+    programs: dict[str, Program] = {}
+    scripted = bool(opts.script)
+    error: str | None = None
+
+    def start(name: str, argv: list[str], stdin_source: str | None) -> Program:
+        wrapped = argv
+        if name in opts.valgrind:
+            wrapped = VALGRIND + [f"--log-file={out / (name + '.valgrind')}"] + argv
+        transcript.add("harness", f"starts {name}: {shlex.join(argv)}")
+        program = Program(name, wrapped, out, transcript, opts.cwd, env,
+                          stdin_for(stdin_source, scripted))
+        (out / f"{name}.argv").write_text(shlex.join(argv) + "\n")  # without the wrapper
+        programs[name] = program
+        return program
+
+    holder = occupy(opts.proto, port) if opts.occupy else None
+    try:
+        client_port = port
+        if opts.server:
+            server = start("server", expand(opts.server, port, port), opts.server_stdin)
+            if holder is None:
+                wait_bound(server, opts.proto, port, BIND_DEADLINE_S * slow)
+        if opts.relay is not None:
+            client_port = free_port(opts.proto)
+            relay = start("relay", expand(opts.relay, client_port, port), None)
+            wait_bound(relay, opts.proto, client_port, BIND_DEADLINE_S)
+        if opts.client:
+            start("client", expand(opts.client, client_port, port), opts.client_stdin)
+        deadline = opts.deadline_s * slow
+        if scripted:
+            run_script(opts.script, programs, transcript, LINE_DEADLINE_S * slow, deadline)
+        end = time.monotonic() + deadline
+        if "client" in programs:
+            programs["client"].wait(end - time.monotonic())
+            end = min(end, time.monotonic() + SERVER_GRACE_S * slow)
+        if "server" in programs:
+            programs["server"].wait(end - time.monotonic())
+    except SessionError as failure:
+        error = str(failure)
+        transcript.add("harness", f"FAILED: {error}")
+    finally:
+        for program in programs.values():
+            program.finish()
+        if holder is not None:
+            holder.close()
+    if scripted or error:
+        (out / "script.result").write_text(f"{error or 'ok'}\n")
+    if "relay" in programs:   # the relay has no end of its own
+        (out / "relay.status").write_text("exit 0\n")
+    for name in programs:
+        if name in opts.valgrind:
+            log = out / f"{name}.valgrind"
+            findings = valgrind_findings(log.read_text(errors="replace")) if log.exists() \
+                else ["Valgrind wrote no report"]
+            (out / f"{name}.memcheck").write_text("\n".join(findings or ["clean"]) + "\n")
+        elif opts.sanitizers and name != "relay":
+            stderr = (out / f"{name}.stderr").read_text(errors="replace")
+            (out / f"{name}.memcheck").write_text(
+                "\n".join(sanitizer_findings(stderr) or ["clean"]) + "\n")
+    (out / "transcript").write_text("\n".join(transcript.lines) + "\n")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, required=True, help="folder for the results")
+    parser.add_argument("--proto", choices=("tcp", "udp"), default="tcp")
+    parser.add_argument("--server", default="", help="server command line; {port} is replaced")
+    parser.add_argument("--client", default="", help="client command line; {port} is replaced")
+    parser.add_argument("--relay", default=None,
+                        help="relay command line between them: {port} is where it listens, "
+                             "{server_port} the server's port")
+    parser.add_argument("--port", type=int, default=None, help="use this port, not a free one")
+    parser.add_argument("--occupy", action="store_true",
+                        help="hold the port busy, as another program would (port-in-use tests)")
+    parser.add_argument("--valgrind", default="", help="comma-separated: server,client")
+    parser.add_argument("--sanitizers", action="store_true",
+                        help="the programs are sanitizer builds: read their reports")
+    parser.add_argument("--cwd", type=Path, default=Path.cwd())
+    parser.add_argument("--deadline", type=float, default=10.0,
+                        help="seconds the whole session may take (more under Valgrind)")
+    parser.add_argument("--script", type=Path, default=None, help="conversation script file")
+    parser.add_argument("--client-stdin", default=None, help="file the client reads as stdin")
+    parser.add_argument("--server-stdin", default=None, help="file the server reads as stdin")
+    args = parser.parse_args(argv)
+    opts = Options(
+        out=args.out, proto=args.proto, server=shlex.split(args.server),
+        client=shlex.split(args.client), valgrind=set(filter(None, args.valgrind.split(","))),
+        sanitizers=args.sanitizers, cwd=args.cwd, deadline_s=args.deadline,
+        script=args.script.read_text().splitlines() if args.script else [],
+        client_stdin=args.client_stdin, server_stdin=args.server_stdin,
+        relay=shlex.split(args.relay) if args.relay is not None else None, port=args.port,
+        occupy=args.occupy)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(124))  # Bats' timeout: still clean up
+    return run(opts)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

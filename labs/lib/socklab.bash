@@ -1,0 +1,259 @@
+# socklab.bash — what every lab's Bats tests share. Load it first:
+#
+#     load ../../lib/socklab
+#
+# It finds the implementation under test and the reference, builds both (cached), runs
+# sessions through session.py, and asserts on what they recorded, with failure messages that
+# say what was expected, what happened, and where to look.
+#
+# Environment (all optional; the grader sets them):
+#   SOCKLAB_IMPL       the lab folder under test          (default: skeletons/<lab>)
+#   SOCKLAB_REF        the reference lab folder, or "none" (default: solutions/<lab> if present)
+#   SOCKLAB_BUILD_DIR  where builds are cached            (default: Bats' run folder)
+#   SOCKLAB_WRAP       a command put before every program the tests start (the grader's sandbox)
+
+bats_require_minimum_version 1.5.0
+bats_load_library bats-support
+bats_load_library bats-assert
+bats_load_library bats-file
+
+SOCKLAB_LIB="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+SOCKLAB_ROOT="$(cd "$SOCKLAB_LIB/../.." && pwd)"
+LAB="$(basename "$(cd "$(dirname "$BATS_TEST_FILENAME")/.." && pwd)")"
+IMPL="${SOCKLAB_IMPL:-$SOCKLAB_ROOT/skeletons/$LAB}"
+if [[ -z "${SOCKLAB_REF:-}" && -d "$SOCKLAB_ROOT/solutions/$LAB" ]]; then
+    REF="$SOCKLAB_ROOT/solutions/$LAB"
+else
+    REF="${SOCKLAB_REF:-none}"
+fi
+BUILD_DIR="${SOCKLAB_BUILD_DIR:-${BATS_RUN_TMPDIR:-/tmp}/socklab-build}"
+PYTHON=/usr/bin/python3
+export BATS_TEST_TIMEOUT="${BATS_TEST_TIMEOUT:-60}"   # no test may hang the run
+
+# Compiler flags. The contract asks for a warning-free build under gcc and clang; the
+# sanitizer build checks memory and undefined behaviour at run time.
+CFLAGS_STRICT=(-std=c11 -Wall -Wextra -Werror -g)
+CFLAGS_SANITIZE=(-std=c11 -g -O1 -fno-omit-frame-pointer
+                 -fsanitize=address,undefined -fno-sanitize-recover=undefined)
+
+# Default argument templates; file labs override them. {port} becomes the session's port.
+SERVER_ARGS='{port}'
+CLIENT_ARGS='127.0.0.1 {port}'
+PROTO=tcp
+
+# --- building -------------------------------------------------------------------------------
+
+# build_variant SRC VARIANT: compiles SRC/server.c and SRC/client.c once per content and
+# variant (gcc, clang, asan), into BUILD_DIR/<hash>-VARIANT/, with `log` and `status` beside.
+build_variant() {
+    local src=$1 variant=$2 key dir tmp rc=0 compiler=gcc flags=("${CFLAGS_STRICT[@]}")
+    key=$(cat "$src"/*.c "$src"/*.h 2>/dev/null | sha256sum | cut -c1-16)
+    dir="$BUILD_DIR/$key-$variant"
+    [[ -e "$dir/status" ]] && { echo "$dir"; return; }
+    [[ $variant == clang ]] && compiler=clang
+    [[ $variant == asan ]] && flags=("${CFLAGS_SANITIZE[@]}")
+    mkdir -p "$BUILD_DIR"
+    tmp=$(mktemp -d "$BUILD_DIR/.tmp.XXXXXX")
+    for program in server client; do
+        if [[ ! -f "$src/$program.c" ]]; then
+            echo "$src/$program.c: no such file" >>"$tmp/log"
+            rc=1
+        elif ! (cd "$src" && "$compiler" "${flags[@]}" -o "$tmp/$program" "$program.c") \
+                >>"$tmp/log" 2>&1 3>&-; then
+            rc=1
+        fi
+    done
+    echo "$rc" >"$tmp/status"
+    mv -T "$tmp" "$dir" 2>/dev/null || rm -rf "$tmp"   # a parallel build may have won
+    echo "$dir"
+}
+
+# Builds everything the file's tests need, in parallel. Called from setup_file; never fails
+# there (a failure in setup_file would hide which test is about the build): tests check.
+socklab_build_all() {
+    local -A pids=()
+    local variant
+    for variant in gcc clang asan; do
+        build_variant "$IMPL" "$variant" >/dev/null &
+        pids[$variant]=$!
+    done
+    [[ $REF != none ]] && build_variant "$REF" gcc >/dev/null
+    for variant in "${!pids[@]}"; do wait "${pids[$variant]}"; done
+    export IMPL_BIN REF_BIN ASAN_BIN CLANG_BIN
+    IMPL_BIN=$(build_variant "$IMPL" gcc)
+    CLANG_BIN=$(build_variant "$IMPL" clang)
+    ASAN_BIN=$(build_variant "$IMPL" asan)
+    REF_BIN=none
+    [[ $REF != none ]] && REF_BIN=$(build_variant "$REF" gcc)
+    return 0
+}
+
+setup_file() { socklab_build_all; }
+
+setup() {
+    S="$BATS_TEST_TMPDIR/session"          # where session.py records what happened
+    WORK="$BATS_TEST_TMPDIR/work"          # the programs' working folder
+    mkdir -p "$WORK"
+}
+
+# Kills whatever a failed or timed-out test left running: every process group it started.
+teardown() {
+    local pids_file pid
+    for pids_file in "$BATS_TEST_TMPDIR"/*/pids; do
+        [[ -f $pids_file ]] || continue
+        while read -r pid; do
+            kill -KILL -- "-$pid" 2>/dev/null || true
+        done <"$pids_file"
+    done
+}
+
+# require_build [impl|asan|ref]: stops the test, as failed, when what it needs did not build.
+require_build() {
+    local what=${1:-impl} dir
+    case $what in
+        impl) dir=$IMPL_BIN ;;
+        asan) dir=$ASAN_BIN ;;
+        ref)
+            if [[ $REF_BIN == none ]]; then
+                skip "the reference solution is not available here (student release)"
+            fi
+            dir=$REF_BIN ;;
+    esac
+    if [[ $(cat "$dir/status") != 0 ]]; then
+        if [[ $what == ref ]]; then
+            fail "the reference solution did not build (a socklab bug): $(cat "$dir/log")"
+        fi
+        fail "not run: your code does not build — see the test 'server.c and client.c compile'"
+    fi
+}
+
+# --- running programs -----------------------------------------------------------------------
+
+# bin SIDE PROGRAM: the path of PROGRAM (server|client) for SIDE (impl|ref|asan).
+bin() {
+    case $1 in
+        impl) echo "$IMPL_BIN/$2" ;;
+        ref) echo "$REF_BIN/$2" ;;
+        asan) echo "$ASAN_BIN/$2" ;;
+    esac
+}
+
+# session SERVER_SIDE CLIENT_SIDE [session.py options...]
+# SIDE is impl, ref, asan or none. Runs the pair on a fresh port; results land in $S.
+session() {
+    local server_side=$1 client_side=$2 server=() client=()
+    shift 2
+    if [[ $server_side != none ]]; then
+        require_build "$server_side"
+        server=(--server "${SOCKLAB_WRAP:-} $(bin "$server_side" server) $SERVER_ARGS")
+    fi
+    if [[ $client_side != none ]]; then
+        require_build "$client_side"
+        client=(--client "${SOCKLAB_WRAP:-} $(bin "$client_side" client) $CLIENT_ARGS")
+    fi
+    if [[ $server_side == asan || $client_side == asan ]]; then set -- --sanitizers "$@"; fi
+    "$PYTHON" "$SOCKLAB_LIB/session.py" --out "$S" --proto "$PROTO" --cwd "$WORK" \
+        "${server[@]}" "${client[@]}" "$@" 3>&-
+}
+
+# --- assertions -----------------------------------------------------------------------------
+
+# Context for every failure message: how each program ended, its stderr, how to run the same
+# thing by hand, and the time-stamped transcript.
+session_context() {
+    local name
+    echo
+    for name in server client relay; do
+        [[ -f "$S/$name.status" ]] || continue
+        echo "$name: $(cat "$S/$name.status")"
+        if [[ -s "$S/$name.stderr" ]]; then
+            echo "$name's stderr:"
+            head -n 15 "$S/$name.stderr" | sed 's/^/    /'
+        fi
+    done
+    if [[ -f "$S/script.result" && $(cat "$S/script.result") != ok ]]; then
+        echo "harness: $(cat "$S/script.result")"
+    fi
+    echo "reproduce by hand (from $IMPL):"
+    for name in server client; do
+        [[ -f "$S/$name.argv" ]] && echo "    $(sed "s|$BUILD_DIR/[^/]*/|./|" "$S/$name.argv")"
+    done
+    echo "what happened, in order:"
+    sed 's/^/    /' "$S/transcript" | head -n 60
+}
+
+# assert_lines NAME EXPECTED_LINE...: NAME's stdout is exactly these lines.
+assert_lines() {
+    local name=$1 i report="" ok=1
+    shift
+    local expected=("$@") actual=()
+    mapfile -t actual <"$S/$name.stdout"
+    local n=$(( ${#expected[@]} > ${#actual[@]} ? ${#expected[@]} : ${#actual[@]} ))
+    for (( i = 0; i < n; i++ )); do
+        if (( i >= ${#actual[@]} )); then
+            report+="  MISSING     ${expected[i]}"$'\n'; ok=0
+        elif (( i >= ${#expected[@]} )); then
+            report+="  UNEXPECTED  ${actual[i]}"$'\n'; ok=0
+        elif [[ ${actual[i]} == "${expected[i]}" ]]; then
+            report+="  GOOD        ${actual[i]}"$'\n'
+        else
+            report+="  BAD         ${actual[i]}"$'\n'"   expected    ${expected[i]}"$'\n'; ok=0
+        fi
+    done
+    if [[ -s "$S/$name.stdout" && $(tail -c1 "$S/$name.stdout" | od -An -c) != *'\n'* ]]; then
+        report+="  (the last line has no '\\n' at its end)"$'\n'; ok=0
+    fi
+    (( ok )) || fail "$(printf '%s' "$name's output (stdout) is not what the contract asks:"
+        printf '\n%s' "$report"; session_context)"
+}
+
+# assert_status NAME STATUS: NAME ended this way ("exit 0", "exit 1", ...).
+assert_status() {
+    local got
+    got=$(cat "$S/$1.status")
+    [[ $got == "$2" ]] || fail "$(printf 'expected %s to end with %s, but it ended with %s' \
+        "$1" "$2" "$got"; hint_status "$got"; session_context)"
+}
+
+hint_status() {
+    case $1 in
+        timeout) printf '\n(it was still running at the deadline and was killed: is it waiting '
+                 printf 'for something that never comes?)' ;;
+        "signal SIGSEGV") printf '\n(a segmentation fault: an invalid pointer or an overrun '
+                          printf 'buffer; the sanitizer test shows where)' ;;
+        "signal SIGPIPE") printf '\n(SIGPIPE: it wrote to a connection the peer had closed; '
+                          printf 'see MSG_NOSIGNAL in send(2))' ;;
+    esac
+}
+
+# assert_ok NAME EXPECTED_LINE...: exactly these lines, then exit 0.
+assert_ok() {
+    assert_lines "$@"
+    assert_status "$1" "exit 0"
+}
+
+# assert_memcheck NAME TOOL: Valgrind (or the sanitizers) found nothing in NAME.
+assert_memcheck() {
+    local report
+    report=$(cat "$S/$1.memcheck")
+    [[ $report == clean ]] || fail "$(printf '%s reported a problem in %s:\n' "$2" "$1"
+        echo "$report" | head -n 5 | sed 's/^/    /'; session_context)"
+}
+
+# assert_usage PROGRAM ARG...: bad arguments give one usage line, exit 2, and no socket.
+assert_usage() {
+    local program=$1
+    shift
+    require_build impl
+    local trace="$BATS_TEST_TMPDIR/strace"
+    run --separate-stderr strace -f -qq -o "$trace" -e trace=socket \
+        "$(bin impl "$program")" "$@" 3>&-
+    local shown="./$program $*"
+    [[ $status == 2 ]] || fail "'$shown' should exit with status 2 (bad arguments), got $status;
+stdout: '$output'
+stderr: '$stderr'"
+    [[ $stderr == usage:* && $stderr != *$'\n'* ]] || fail \
+        "'$shown' should print one 'usage: ...' line on stderr; stderr was: '$stderr'"
+    [[ ! -s $trace ]] || fail "'$shown' opened a socket before checking its arguments:
+$(cat "$trace")"
+}
