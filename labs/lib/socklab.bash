@@ -15,7 +15,6 @@
 bats_require_minimum_version 1.5.0
 bats_load_library bats-support
 bats_load_library bats-assert
-bats_load_library bats-file
 
 SOCKLAB_LIB="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 SOCKLAB_ROOT="$(cd "$SOCKLAB_LIB/../.." && pwd)"
@@ -182,29 +181,38 @@ session_context() {
     sed 's/^/    /' "$S/transcript" | head -n 60
 }
 
-# assert_lines NAME EXPECTED_LINE...: NAME's stdout is exactly these lines.
+# assert_lines NAME EXPECTED_LINE...: NAME's stdout is exactly these lines. The message's
+# first line names the first difference; then every line is marked GOOD, BAD, MISSING or
+# UNEXPECTED.
 assert_lines() {
-    local name=$1 i report="" ok=1
+    local name=$1 i report="" first=""
     shift
     local expected=("$@") actual=()
     mapfile -t actual <"$S/$name.stdout"
     local n=$(( ${#expected[@]} > ${#actual[@]} ? ${#expected[@]} : ${#actual[@]} ))
     for (( i = 0; i < n; i++ )); do
         if (( i >= ${#actual[@]} )); then
-            report+="  MISSING     ${expected[i]}"$'\n'; ok=0
+            report+="  MISSING     ${expected[i]}"$'\n'
+            : "${first:=line $((i + 1)) missing: expected '${expected[i]}', got nothing more \
+($name: $(cat "$S/$name.status"))}"
         elif (( i >= ${#expected[@]} )); then
-            report+="  UNEXPECTED  ${actual[i]}"$'\n'; ok=0
+            report+="  UNEXPECTED  ${actual[i]}"$'\n'
+            : "${first:=line $((i + 1)) unexpected: '${actual[i]}' (after all the lines the \
+contract asks for)}"
         elif [[ ${actual[i]} == "${expected[i]}" ]]; then
             report+="  GOOD        ${actual[i]}"$'\n'
         else
-            report+="  BAD         ${actual[i]}"$'\n'"   expected    ${expected[i]}"$'\n'; ok=0
+            report+="  BAD         ${actual[i]}"$'\n'"   expected    ${expected[i]}"$'\n'
+            : "${first:=line $((i + 1)): expected '${expected[i]}', got '${actual[i]}'}"
         fi
     done
-    if [[ -s "$S/$name.stdout" && $(tail -c1 "$S/$name.stdout" | od -An -c) != *'\n'* ]]; then
-        report+="  (the last line has no '\\n' at its end)"$'\n'; ok=0
+    if [[ -z $first && -s "$S/$name.stdout" && $(tail -c1 "$S/$name.stdout" | od -An -c) \
+            != *'\n'* ]]; then
+        first="the last line has no '\\n' at its end"
     fi
-    (( ok )) || fail "$(printf '%s' "$name's output (stdout) is not what the contract asks:"
-        printf '\n%s' "$report"; session_context)"
+    [[ -z $first ]] || fail "$(printf '%s' "$name's output: $first"
+        printf '\n%s' "$name's stdout, line by line, against the contract:" "$report"
+        session_context)"
 }
 
 # assert_status NAME STATUS: NAME ended this way ("exit 0", "exit 1", ...).
@@ -238,6 +246,12 @@ assert_memcheck() {
     report=$(cat "$S/$1.memcheck")
     [[ $report == clean ]] || fail "$(printf '%s reported a problem in %s:\n' "$2" "$1"
         echo "$report" | head -n 5 | sed 's/^/    /'; session_context)"
+}
+
+# assert_stderr_has NAME PATTERN WHY: NAME's stderr matches the extended regex PATTERN.
+assert_stderr_has() {
+    grep -Eq "$2" "$S/$1.stderr" || fail "$(printf '%s should say on stderr %s' "$1" "$3"
+        session_context)"
 }
 
 # assert_usage PROGRAM ARG...: bad arguments give one usage line, exit 2, and no socket.

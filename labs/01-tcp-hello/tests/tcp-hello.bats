@@ -58,14 +58,14 @@ $(head -n 30 "$dir/log")"
 @test "[no-server] client with no server reports the error and exits 1 at once" {
     session none impl --deadline 3
     assert_status client "exit 1"
-    grep -q "Connection refused" "$S/client.stderr" || fail "the client should say on stderr \
-that the connection was refused (perror(3) after connect(2) does)$(session_context)"
+    assert_stderr_has client "Connection refused" \
+        "that the connection was refused (perror(3) after connect(2) does)"
 }
 
 @test "[port-in-use] server on a port in use reports the error and exits 1" {
     session impl none --occupy --deadline 3
     assert_status server "exit 1"
-    assert_file_contains "$S/server.stderr" "bind"
+    assert_stderr_has server "bind" "that bind failed (perror(\"server: bind\") does)"
 }
 
 @test "[reuseaddr] server sets SO_REUSEADDR and can start again at once on the same port" {

@@ -1,0 +1,97 @@
+"""socklab's command line: `./socklab COMMAND ...` (or `python3 -m grader COMMAND ...`)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from grader import manifest as manifest_mod
+from grader.report import text_report, write_json
+from grader.results import LabResult
+from grader.runner import RunConfig, run_lab
+
+KIT_ROOT = Path(__file__).resolve().parent.parent
+EXIT_LOST_POINTS = 1
+EXIT_USAGE = 2
+
+
+def default_jobs() -> int:
+    return max(1, len(os.sched_getaffinity(0)))
+
+
+def add_test_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    test = commands.add_parser(
+        "test", help="run labs' tests against an implementation and score them",
+        description="Builds and tests each lab of an implementation tree, prints a table per "
+                    "lab and a total. Exit status 1 when points were lost.")
+    test.add_argument("labs", nargs="*", metavar="LAB",
+                      help="labs to test, e.g. 01 or 01-tcp-hello (default: all)")
+    test.add_argument("--impl", type=Path, default=None,
+                      help="the tree of lab folders to test (default: skeletons/)")
+    test.add_argument("--json", type=Path, default=None, help="also write the results as JSON")
+    test.add_argument("-j", "--jobs", type=int, default=default_jobs(),
+                      help="labs tested at once (default: the number of cores)")
+    shown = test.add_mutually_exclusive_group()
+    shown.add_argument("--verbose", "-v", action="store_const", const="all", dest="details",
+                       help="show every failure's whole message")
+    shown.add_argument("--brief", action="store_const", const="none", dest="details",
+                       help="one line per test, no failure messages")
+    test.add_argument("--no-reference", action="store_true",
+                      help="do not cross-test against solutions/ (as in a student release)")
+    test.add_argument("--seed", default=None, help="seed for the fault-injection relay")
+    test.set_defaults(handler=cmd_test, details="first")
+
+
+def run_labs(manifest: manifest_mod.Manifest, labs: list[manifest_mod.Lab],
+             config: RunConfig, jobs: int) -> list[LabResult]:
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return list(pool.map(lambda lab: run_lab(manifest, lab, config), labs))
+
+
+def cmd_test(args: argparse.Namespace, manifest: manifest_mod.Manifest) -> int:
+    labs = [manifest.find(key) for key in args.labs] or list(manifest.labs)
+    impl = (args.impl or manifest.root / "skeletons").resolve()
+    if not impl.is_dir():
+        print(f"socklab: {impl}: no such folder", file=sys.stderr)
+        return EXIT_USAGE
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="socklab-build-") as build_dir:
+        config = RunConfig(impl_root=impl, build_dir=Path(build_dir),
+                           reference=not args.no_reference, seed=args.seed)
+        results = run_labs(manifest, labs, config, args.jobs)
+    elapsed = time.monotonic() - started
+    shown = os.path.relpath(impl) if impl.is_relative_to(Path.cwd()) else str(impl)
+    text_report(results, shown + "/", elapsed, args.details)
+    if args.json:
+        write_json(args.json, results, str(impl), elapsed)
+    lost = any(r.points < r.max_points or r.problems for r in results)
+    return EXIT_LOST_POINTS if lost else 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="socklab", description="socklab: socket labs in C, "
+                                  "with tests that grade them.")
+    top.add_argument("--root", type=Path, default=KIT_ROOT, help=argparse.SUPPRESS)
+    commands = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    add_test_parser(commands)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        manifest = manifest_mod.load(args.root.resolve())
+        handler = args.handler
+        code: int = handler(args, manifest)
+        return code
+    except manifest_mod.ManifestError as error:
+        print(f"socklab: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("socklab: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,86 @@
+"""Scores: what each test of a lab earned, mapped from Bats' results through the manifest."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from grader.manifest import Lab
+from grader.tap import TapRun
+
+OK, FAIL, SKIP = "OK", "FAIL", "SKIP"
+
+
+@dataclass
+class TestResult:
+    id: str
+    title: str
+    points: int          # earned
+    max_points: int      # 0 when skipped: a skipped test counts neither way
+    status: str          # OK, FAIL or SKIP
+    time_s: float | None = None
+    reason: str = ""     # one line: why it failed or was skipped
+    details: list[str] = field(default_factory=list)   # the whole failure message
+
+
+@dataclass
+class LabResult:
+    id: str
+    name: str
+    title: str
+    tests: list[TestResult]
+    time_s: float = 0.0
+    problems: list[str] = field(default_factory=list)  # the run itself went wrong
+
+    @property
+    def points(self) -> int:
+        return sum(t.points for t in self.tests)
+
+    @property
+    def max_points(self) -> int:
+        return sum(t.max_points for t in self.tests)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.update(points=self.points, max_points=self.max_points)
+        return data
+
+
+def first_line(lines: list[str]) -> str:
+    return next((line.strip() for line in lines if line.strip()), "")
+
+
+def score(lab: Lab, run: TapRun, time_s: float) -> LabResult:
+    """Every manifest test gets a result; a test missing from the run failed to run."""
+    by_id = {r.test_id: r for r in run.results}
+    problems = list(run.problems)
+    unknown = [r for r in run.results if lab.test(r.test_id) is None]
+    for extra in unknown:
+        problems.append(f"test {extra.number} ({extra.test_id or extra.title!r}) is not in "
+                        f"labs/labs.toml: not scored")
+    tests = []
+    for spec in lab.tests:
+        found = by_id.get(spec.id)
+        if found is None:
+            tests.append(TestResult(spec.id, "", 0, spec.points, FAIL,
+                                    reason="did not run (the test run stopped before it)"))
+        elif found.skip is not None:
+            tests.append(TestResult(spec.id, found.title, 0, 0, SKIP, found.time_s,
+                                    reason=found.skip))
+        elif found.ok:
+            tests.append(TestResult(spec.id, found.title, spec.points, spec.points, OK,
+                                    found.time_s))
+        else:
+            message = found.message
+            reason = first_line(message) or "failed"
+            if found.timed_out:
+                reason = "took too long and was stopped (is something waiting forever?)"
+            tests.append(TestResult(spec.id, found.title, 0, spec.points, FAIL, found.time_s,
+                                    reason=reason, details=message))
+    return LabResult(lab.id, lab.name, lab.title, tests, time_s, problems)
+
+
+def failed_everything(lab: Lab, reason: str, time_s: float = 0.0) -> LabResult:
+    """A lab whose tests could not run at all (no folder, Bats missing...)."""
+    tests = [TestResult(t.id, "", 0, t.points, FAIL, reason=reason) for t in lab.tests]
+    return LabResult(lab.id, lab.name, lab.title, tests, time_s, [reason])

@@ -1,0 +1,72 @@
+"""Runs one lab's Bats tests against an implementation and scores the result."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.manifest import Lab, Manifest
+from grader.results import LabResult, failed_everything, score
+from grader.tap import TapError, parse
+
+LAB_DEADLINE_S = 900     # a whole lab's run; every test also has its own limit in Bats
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    impl_root: Path            # a tree of lab folders: skeletons/, solutions/, a student's
+    build_dir: Path            # where builds are cached, shared by all labs of a run
+    reference: bool = True     # cross-test against solutions/ when it exists
+    wrap: str = ""             # a command put before every program (the sandbox)
+    seed: str | None = None
+
+
+def bats_command(manifest: Manifest, lab: Lab) -> list[str]:
+    tests = sorted(str(p) for p in (manifest.lab_dir(lab) / "tests").glob("*.bats"))
+    return ["bats", "--tap", "--timing", *tests]
+
+
+def run_lab(manifest: Manifest, lab: Lab, config: RunConfig) -> LabResult:
+    impl = config.impl_root / lab.name
+    started = time.monotonic()
+    if not impl.is_dir():
+        return failed_everything(lab, f"no lab folder {impl}")
+    ref = manifest.root / "solutions" / lab.name
+    env = dict(os.environ,
+               SOCKLAB_IMPL=str(impl.resolve()),
+               SOCKLAB_REF=str(ref) if config.reference and ref.is_dir() else "none",
+               SOCKLAB_BUILD_DIR=str(config.build_dir),
+               SOCKLAB_WRAP=config.wrap)
+    if config.seed is not None:
+        env["SOCKLAB_SEED"] = config.seed
+    try:
+        proc = subprocess.Popen(bats_command(manifest, lab), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env,
+                                cwd=manifest.root, start_new_session=True, text=True)
+    except FileNotFoundError:
+        return failed_everything(lab, "bats is not installed: run `make deps`")
+    try:
+        out, err = proc.communicate(timeout=LAB_DEADLINE_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        err += f"\nthe lab's tests were stopped after {LAB_DEADLINE_S} s"
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)   # nothing of this run may outlive it
+        except ProcessLookupError:
+            pass
+    elapsed = time.monotonic() - started
+    try:
+        run = parse(out)
+    except TapError as error:
+        detail = (err.strip().splitlines() or [""])[-1]
+        return failed_everything(lab, f"{error}. {detail}".strip(), elapsed)
+    result = score(lab, run, elapsed)
+    if err.strip() and proc.returncode not in (0, 1):
+        result.problems.append(err.strip().splitlines()[-1])
+    return result
