@@ -67,6 +67,22 @@ build_variant() {
     echo "$dir"
 }
 
+# build_relay: compiles the harness's network-fault relay (labs/lib/relay.c) once per content,
+# optimised (it must never be the bottleneck), into BUILD_DIR/<hash>-relay/.
+build_relay() {
+    local key dir tmp rc=0
+    key=$(sha256sum <"$SOCKLAB_LIB/relay.c" | cut -c1-16)
+    dir="$BUILD_DIR/$key-relay"
+    [[ -e "$dir/status" ]] && { echo "$dir"; return; }
+    mkdir -p "$BUILD_DIR"
+    tmp=$(mktemp -d "$BUILD_DIR/.tmp.XXXXXX")
+    gcc "${CFLAGS_STRICT[@]}" -O2 -o "$tmp/relay" "$SOCKLAB_LIB/relay.c" >>"$tmp/log" 2>&1 3>&- \
+        || rc=1
+    echo "$rc" >"$tmp/status"
+    mv -T "$tmp" "$dir" 2>/dev/null || rm -rf "$tmp"   # a parallel build may have won
+    echo "$dir"
+}
+
 # Builds everything the file's tests need, in parallel. Called from setup_file; never fails
 # there (a failure in setup_file would hide which test is about the build): tests check.
 socklab_build_all() {
@@ -76,6 +92,8 @@ socklab_build_all() {
         build_variant "$IMPL" "$variant" >/dev/null &
         pids[$variant]=$!
     done
+    build_relay >/dev/null &
+    pids[relay]=$!
     [[ $REF != none ]] && build_variant "$REF" gcc >/dev/null
     for variant in "${!pids[@]}"; do wait "${pids[$variant]}"; done
     export IMPL_BIN REF_BIN ASAN_BIN CLANG_BIN
@@ -84,6 +102,9 @@ socklab_build_all() {
     ASAN_BIN=$(build_variant "$IMPL" asan)
     REF_BIN=none
     [[ $REF != none ]] && REF_BIN=$(build_variant "$REF" gcc)
+    export RELAY_DIR RELAY_BIN
+    RELAY_DIR=$(build_relay)
+    RELAY_BIN="$RELAY_DIR/relay"
     return 0
 }
 
@@ -151,8 +172,43 @@ session() {
         client=(--client "${SOCKLAB_WRAP:-} $(bin "$client_side" client) $CLIENT_ARGS")
     fi
     if [[ $server_side == asan || $client_side == asan ]]; then set -- --sanitizers "$@"; fi
+    [[ " $* " != *" --relay "* ]] || require_relay
     "$PYTHON" "$SOCKLAB_LIB/session.py" --out "$S" --proto "$PROTO" --cwd "$WORK" \
         "${server[@]}" "${client[@]}" "$@" 3>&-
+}
+
+# --- the network-fault relay ----------------------------------------------------------------
+
+SOCKLAB_SEED_DEFAULT=1   # the relay's seed when neither the test nor SOCKLAB_SEED gives one
+
+# relay_cmd tcp|udp [FAULT OPTIONS...]: the --relay command line for `session`, e.g.
+#     session impl impl --relay "$(relay_cmd tcp --split 1)"
+# The relay listens on {port} (where the client is sent), forwards to {server_port}, and logs
+# every chunk or datagram to $S/relay.log (shown in failure messages). Its seed is the test's
+# own --seed if given, else SOCKLAB_SEED_DEFAULT; SOCKLAB_SEED, when set, overrides both, so
+# that a loop can try many seeds and a failure replays with SOCKLAB_SEED=N.
+relay_cmd() {
+    local proto=$1 seed="" args=()
+    shift
+    while (( $# > 0 )); do
+        if [[ $1 == --seed ]]; then
+            seed=${2:-}
+            shift 2 || shift
+        else
+            args+=("$1")
+            shift
+        fi
+    done
+    seed=${SOCKLAB_SEED:-${seed:-$SOCKLAB_SEED_DEFAULT}}
+    printf '%q --proto %s --listen {port} --to {server_port} --seed %q --log %q' \
+        "$RELAY_BIN" "$proto" "$seed" "$S/relay.log"
+    (( ${#args[@]} == 0 )) || printf ' %q' "${args[@]}"
+}
+
+# require_relay: stops the test, as failed, when the relay did not build (a socklab bug).
+require_relay() {
+    [[ $(cat "$RELAY_DIR/status" 2>/dev/null) == 0 ]] || fail "the relay (labs/lib/relay.c) \
+did not build — a socklab bug: $(cat "$RELAY_DIR/log" 2>/dev/null)"
 }
 
 # --- assertions -----------------------------------------------------------------------------
@@ -170,6 +226,14 @@ session_context() {
             head -n 15 "$S/$name.stderr" | sed 's/^/    /'
         fi
     done
+    if [[ -f "$S/relay.log" ]]; then
+        local seed
+        seed=$(grep -o -- '--seed [0-9]*' "$S/relay.argv" 2>/dev/null | cut -d' ' -f2)
+        echo "relay seed: ${seed:-?} (replay: SOCKLAB_SEED=${seed:-?}; try others: SOCKLAB_SEED=N)"
+        echo "relay log, first 40 of $(wc -l <"$S/relay.log") lines (time, direction, size, \
+first bytes, fate):"
+        head -n 40 "$S/relay.log" | sed 's/^/    /'
+    fi
     if [[ -f "$S/script.result" && $(cat "$S/script.result") != ok ]]; then
         echo "harness: $(cat "$S/script.result")"
     fi
