@@ -1,0 +1,141 @@
+#!/usr/bin/env bats
+# Lab 06 — reliable UDP file transfer with the DONE handshake. Each test's [id] is its key in
+# labs/labs.toml (points, hints). Test files and the relay's faults come from a seed:
+# SOCKLAB_SEED=N changes both, and replays a failure.
+
+load ../../lib/socklab
+load ../../lib/filelab
+
+# The lossy link of the contract: 5% of datagrams dropped, 5% duplicated and 5% reordered,
+# each way. The client's first DONE is always lost as well, so that every run exercises it.
+LOSSY=(--drop 0.05 --dup 0.05 --reorder 0.05 --drop-nth DONE:1:c2s)
+
+# pinned SIDE PROGRAM: PROGRAM's command line run on CPU 0 only. Pinned together, client and
+# server take turns on one CPU: a sender that does not wait for acknowledgements fills the
+# receiver's socket buffer long before the receiver runs, and loses about half of a large
+# file every time (measured), instead of anything from 3% to 80% depending on scheduling.
+pinned() {
+    local args=$SERVER_ARGS
+    [[ $2 == client ]] && args=$CLIENT_ARGS
+    echo "taskset -c 0 ${SOCKLAB_WRAP:-} $(bin "$1" "$2") $args"
+}
+
+@test "[build] server.c and client.c compile without warnings under gcc and clang" {
+    local variant dir
+    for variant in gcc clang; do
+        dir=$(build_variant "$IMPL" "$variant")
+        [[ $(cat "$dir/status") == 0 ]] || fail "the $variant build failed (flags: \
+${CFLAGS_STRICT[*]}); the compiler said:
+$(head -n 30 "$dir/log")"
+    done
+}
+
+@test "[args] bad arguments print a usage line, exit 2 and open no socket" {
+    assert_file_args
+}
+
+@test "[files] empty, 1-byte, 1024-byte, 1025-byte, text and binary files arrive intact" {
+    transfers impl impl "${SMALL_FILES[@]}"
+}
+
+@test "[done-data] a file whose second block begins with DONE arrives intact" {
+    make_file done-block
+    session impl impl
+    assert_transfer
+}
+
+@test "[large] a 16 MiB file arrives intact (client and server on one CPU)" {
+    require_build impl
+    "$PYTHON" "$SOCKLAB_LIB/filecheck.py" make random:16M "$WORK/sent.bin" --seed "$SEED"
+    session impl impl --deadline 30 --server "$(pinned impl server)" \
+        --client "$(pinned impl client)"
+    assert_transfer
+}
+
+@test "[lossy] 256 KiB arrive intact through 5% loss, duplication and reordering each way" {
+    "$PYTHON" "$SOCKLAB_LIB/filecheck.py" make random:256K "$WORK/sent.bin" --seed "$SEED"
+    session impl impl --deadline 30 --relay "$(relay_cmd udp "${LOSSY[@]}")"
+    assert_transfer
+}
+
+@test "[done-lost] the server's first DONE is lost: the client asks again, both exit 0" {
+    make_file block-plus
+    session impl impl --relay "$(relay_cmd udp --drop-nth DONE:1:s2c)"
+    assert_transfer
+    grep -q 'dropped (drop-nth' "$S/relay.log" || fail "$(printf 'the relay never saw the '
+        printf "server's DONE, so it could not drop it"; session_context)"
+}
+
+@test "[no-server] with no server, the client gives up after about 5 s and exits 1" {
+    make_file text
+    local start end
+    start=$(date +%s%N)
+    session none impl --deadline 12
+    end=$(date +%s%N)
+    assert_status client "exit 1"
+    [[ -s "$S/client.stderr" ]] || fail "$(printf 'the client gave up but did not say why on '
+        printf 'stderr'; session_context)"
+    local ms=$(( (end - start) / 1000000 ))
+    (( ms >= 4000 && ms <= 9000 )) || fail "$(printf 'the client should give up after about '
+        printf '5 s without an answer; it took %d ms' "$ms"; session_context)"
+}
+
+@test "[dup] a duplicate DATA block is acknowledged again but never written twice" {
+    local zero='\x00\x00\x00\x00' one='\x00\x00\x00\x01' two='\x00\x00\x00\x02'
+    session impl none --client "$PYTHON $SOCKLAB_LIB/udppeer.py send --replies {port} \
+'DATA${zero}abc' 'DATA${zero}abc' 'DATA${one}def' 'DATA${zero}abc' 'DONE${two}'"
+    assert_ok server "$SERVER_DONE"
+    [[ $(cat "$WORK/received.bin") == abcdef ]] || fail "$(printf 'after DATA 0 "abc" twice, '
+        printf 'DATA 1 "def", DATA 0 "abc" again and DONE 2, received.bin should hold '
+        printf '"abcdef"; it holds "%s"' "$(cat "$WORK/received.bin")"; session_context)"
+    local answers
+    mapfile -t answers <"$S/client.stdout"
+    [[ ${answers[1]:-} == "reply ACK $zero" ]] ||
+        fail "$(printf 'a repeated DATA 0 should be acknowledged again (its ACK may have been '
+            printf 'lost), got: %s' "${answers[1]:-nothing}"; session_context)"
+    [[ ${answers[4]:-} == "reply DONE$two" ]] || fail "$(printf 'DONE 2 should be answered with '
+        printf 'DONE 2, got: %s' "${answers[4]:-nothing}"; session_context)"
+}
+
+@test "[missing-input] a missing INPUT: stderr, exit 1, nothing sent" {
+    assert_missing_input
+}
+
+@test "[bad-output] an OUTPUT that cannot be created: stderr, exit 1" {
+    assert_bad_output
+}
+
+@test "[ref-client] your server works with the reference client" {
+    transfers impl ref binary block-plus
+}
+
+@test "[ref-server] your client works with the reference server" {
+    transfers ref impl binary block-plus
+}
+
+@test "[port-in-use] server on a port in use reports the error and exits 1" {
+    session impl none --occupy --deadline 3
+    assert_status server "exit 1"
+    grep -q bind "$S/server.stderr" || fail "$(printf 'the server should report the failed '
+        printf 'bind(2) on stderr (perror("server: bind"))'; session_context)"
+}
+
+@test "[reuseaddr] server sets SO_REUSEADDR" {
+    assert_reuseaddr
+}
+
+@test "[valgrind] no memory errors, leaks or open descriptors under Valgrind" {
+    make_file binary
+    session impl impl --valgrind server,client
+    assert_transfer
+    assert_memcheck server Valgrind
+    assert_memcheck client Valgrind
+}
+
+@test "[sanitizers] AddressSanitizer and UBSan report nothing, through the lossy link" {
+    "$PYTHON" "$SOCKLAB_LIB/filecheck.py" make random:256K "$WORK/sent.bin" --seed "$SEED"
+    session asan asan --deadline 30 --relay "$(relay_cmd udp "${LOSSY[@]}")"
+    assert_transfer
+    assert_memcheck server "AddressSanitizer/UBSan"
+    assert_memcheck client "AddressSanitizer/UBSan"
+}

@@ -1,0 +1,117 @@
+# filelab.bash — what the file-transfer labs' tests (05 udp-file, 06 udp-done) share.
+# Load it after socklab:
+#
+#     load ../../lib/socklab
+#     load ../../lib/filelab
+#
+# Test files are generated (labs/lib/filecheck.py, seeded by SOCKLAB_SEED) and compared by
+# SHA-256; a mismatch reports both sizes and the first differing offset and its block.
+
+SERVER_ARGS='{port} received.bin'
+CLIENT_ARGS='127.0.0.1 {port} sent.bin'
+PROTO=udp
+SEED=${SOCKLAB_SEED:-1}
+SERVER_DONE="File received successfully."
+CLIENT_DONE="File sent successfully."
+# The small files every lab must move intact (filecheck.py says what each one is).
+SMALL_FILES=(empty one-byte block block-plus text binary)
+
+# make_file KIND [FOLDER]: writes a KIND test file as FOLDER/sent.bin (default: $WORK).
+make_file() {
+    "$PYTHON" "$SOCKLAB_LIB/filecheck.py" make "$1" "${2:-$WORK}/sent.bin" --seed "$SEED" ||
+        fail "could not make the '$1' test file (a socklab bug)"
+}
+
+# assert_same_file: $WORK/received.bin is $WORK/sent.bin byte for byte.
+assert_same_file() {
+    run "$PYTHON" "$SOCKLAB_LIB/filecheck.py" compare "$WORK/sent.bin" "$WORK/received.bin"
+    (( status == 0 )) || fail "$output$(session_context)"
+}
+
+# assert_transfer: both programs said their line and exited 0, and the file arrived intact.
+assert_transfer() {
+    assert_ok server "$SERVER_DONE"
+    assert_ok client "$CLIENT_DONE"
+    assert_same_file
+}
+
+# use_files KIND: points S and WORK at the session and folder of the KIND file.
+use_files() {
+    S="$BATS_TEST_TMPDIR/session-$1"
+    WORK="$BATS_TEST_TMPDIR/work-$1"
+}
+
+# transfers SERVER_SIDE CLIENT_SIDE KIND... [-- session options]: moves each KIND of file in
+# its own session, all at once (each session mostly waits), then checks each transfer in
+# turn. The file being checked is named in the output shown on failure.
+transfers() {
+    local server_side=$1 client_side=$2 kinds=() kind pids=()
+    shift 2
+    while (( $# > 0 )) && [[ $1 != -- ]]; do kinds+=("$1"); shift; done
+    (( $# == 0 )) || shift
+    for kind in "${kinds[@]}"; do
+        use_files "$kind"
+        mkdir -p "$WORK"
+        make_file "$kind"
+        session "$server_side" "$client_side" "$@" &
+        pids+=($!)
+    done
+    wait "${pids[@]}" || true
+    for kind in "${kinds[@]}"; do
+        use_files "$kind"
+        echo "checking the '$kind' file ($(stat -c %s "$WORK/sent.bin") bytes, made by" \
+            "labs/lib/filecheck.py make $kind --seed $SEED)"
+        assert_transfer
+    done
+}
+
+# assert_file_args: the usage checks of a file lab (args.h does the work; given code).
+assert_file_args() {
+    local bad
+    for bad in 0 65536 -1 80x abc ""; do assert_usage server "$bad"; done
+    assert_usage server 8080 out.bin extra
+    for bad in localhost 256.1.1.1 "127.0.0.1 0" "127.0.0.1 http"; do
+        # shellcheck disable=SC2086  # split "HOST PORT" into two arguments on purpose
+        assert_usage client $bad
+    done
+    assert_usage client 127.0.0.1 8080 in.bin extra
+}
+
+# assert_missing_input: a client given an INPUT that does not exist says so on stderr, exits
+# 1, and sends nothing (strace would show the sendto).
+assert_missing_input() {
+    require_build impl
+    local trace="$BATS_TEST_TMPDIR/strace" port
+    port=$("$PYTHON" -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    run --separate-stderr strace -f -qq -o "$trace" -e trace=sendto,sendmsg,sendmmsg \
+        "$(bin impl client)" 127.0.0.1 "$port" "$WORK/no-such-file" 3>&-
+    [[ $status == 1 ]] || fail "a client given a missing INPUT should exit 1, got $status;
+stdout: '$output'
+stderr: '$stderr'"
+    [[ -n $stderr ]] || fail "a client given a missing INPUT should say why on stderr; it said nothing"
+    if grep -E '^[0-9]+ +send' "$trace"; then
+        fail "a client given a missing INPUT sent something (open the file before the socket):
+$(grep -E '^[0-9]+ +send' "$trace")"
+    fi
+}
+
+# assert_bad_output: a server whose OUTPUT cannot be created says so on stderr and exits 1.
+assert_bad_output() {
+    SERVER_ARGS='{port} no-such-folder/received.bin'
+    session impl none --deadline 3
+    assert_status server "exit 1"
+    [[ -s "$S/server.stderr" ]] || fail "$(printf 'the server should say on stderr that it '
+        printf 'cannot create its OUTPUT'; session_context)"
+}
+
+# assert_reuseaddr: the server sets SO_REUSEADDR (strace shows the setsockopt call).
+assert_reuseaddr() {
+    make_file binary
+    session impl impl --server "strace -f -qq -o $WORK/strace -e trace=setsockopt \
+$(bin impl server) $SERVER_ARGS"
+    assert_transfer
+    grep -q 'SO_REUSEADDR, \[1\]' "$WORK/strace" || fail "the server never set SO_REUSEADDR \
+(setsockopt(2), socket(7)); its setsockopt calls were:
+$(cat "$WORK/strace")"
+}
