@@ -77,7 +77,7 @@ for page in "${pages[@]}"; do
         --lua-filter "$HERE/site.lua" \
         --css "${up}site.css" \
         --toc --toc-depth 2 \
-        --metadata pagetitle="$(title_of "$page")" --metadata lang="$lang" \
+        --metadata pagetitle="$(title_of "$page")" --variable lang="$lang" \
         --metadata toc-title="$([[ $lang == ko ]] && echo "이 페이지" || echo "On this page")" \
         --include-before-body "$tmp/.nav.html" \
         --output "$out" "$page"
