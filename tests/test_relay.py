@@ -26,6 +26,7 @@ import pytest
 RELAY_SOURCE = Path(__file__).resolve().parent.parent / "labs" / "lib" / "relay.c"
 IO_TIMEOUT_S = 5.0          # any socket call that takes longer means the relay is broken
 START_TIMEOUT_S = 5.0       # how long the relay may take to bind its port
+VALGRIND_SLOWDOWN = 6.0     # ... and how much longer everything may take under Valgrind
 QUIET_S = 0.15              # how long "nothing arrives" is watched for
 TCP_LISTEN = "0A"           # socket states in /proc/net/tcp (include/net/tcp_states.h)
 UDP_UNCONNECTED = "07"
@@ -75,7 +76,7 @@ class Relay:
             [*wrapper, str(binary), "--proto", proto, "--listen", str(self.port), "--to", str(to_port),
              "--log", str(log), *extra],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        end = time.monotonic() + START_TIMEOUT_S
+        end = time.monotonic() + START_TIMEOUT_S * (VALGRIND_SLOWDOWN if wrapper else 1)
         while not is_bound(proto, self.port):
             assert self.proc.poll() is None, f"relay exited: {self.proc.communicate()}"
             assert time.monotonic() < end, "relay did not bind its port"
@@ -205,11 +206,14 @@ def test_tcp_half_close_propagates_both_ways(relay_bin: Path, tmp_path: Path) ->
             [["c2s", "0", '""', "eof"], ["s2c", "0", '""', "eof"]]
 
 
-def test_tcp_reset_propagates(relay_bin: Path, tmp_path: Path) -> None:
+def test_tcp_reset_propagates_after_the_data_before_it(relay_bin: Path,
+                                                       tmp_path: Path) -> None:
     with tcp_pair(relay_bin, tmp_path) as (client, server, running):
+        server.sendall(b"last words")
         # SO_LINGER 0: close() sends RST, as a crashed peer with unread data would.
         server.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         server.close()
+        assert client.recv(1024) == b"last words"
         with pytest.raises(ConnectionResetError):
             client.recv(1024)
         assert running.proc.wait(IO_TIMEOUT_S) == 0
@@ -427,9 +431,10 @@ VALGRIND = ["valgrind", "--error-exitcode=99", "--leak-check=full",
 
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
 def test_relay_is_valgrind_clean(relay_bin: Path, tmp_path: Path) -> None:
-    """Both modes, each ending its own way: TCP after both sides closed, UDP on SIGTERM with
-    datagrams still queued (delayed and held back)."""
-    tcp_log, udp_log = tmp_path / "tcp.valgrind", tmp_path / "udp.valgrind"
+    """Both modes, each ending its own ways: TCP after both sides closed, and on a reset with
+    data still queued; UDP on SIGTERM with datagrams still queued (delayed and held back)."""
+    tcp_log, reset_log = tmp_path / "tcp.valgrind", tmp_path / "reset.valgrind"
+    udp_log = tmp_path / "udp.valgrind"
     with tcp_pair(relay_bin, tmp_path, "--split", "4", "--delay", "5",
                   wrapper=[*VALGRIND, f"--log-file={tcp_log}"]) as (client, server, running):
         client.sendall(b"hello through valgrind")
@@ -437,14 +442,24 @@ def test_relay_is_valgrind_clean(relay_bin: Path, tmp_path: Path) -> None:
         assert recv_all(server) == b"hello through valgrind"
         server.close()
         assert recv_all(client) == b""
-        assert running.proc.wait(IO_TIMEOUT_S * 4) == 0, tcp_log.read_text()
+        assert running.proc.wait(IO_TIMEOUT_S * VALGRIND_SLOWDOWN) == 0, tcp_log.read_text()
+    with tcp_pair(relay_bin, tmp_path, "--delay", "200",
+                  wrapper=[*VALGRIND, f"--log-file={reset_log}"]) as (client, server, running):
+        server.sendall(b"queued in the relay")
+        running.wait_lines(1)
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        server.close()
+        assert client.recv(1024) == b"queued in the relay"
+        with pytest.raises(ConnectionResetError):
+            client.recv(1024)
+        assert running.proc.wait(IO_TIMEOUT_S * VALGRIND_SLOWDOWN) == 0, reset_log.read_text()
     with udp_pair(relay_bin, tmp_path, "--delay", "1000", "--reorder", "1", "--dup", "0.5",
                   wrapper=[*VALGRIND, f"--log-file={udp_log}"]) as (client, server, running):
         send_numbered(client, 5)
         running.wait_lines(5)
         running.proc.send_signal(signal.SIGTERM)
-        assert running.proc.wait(IO_TIMEOUT_S * 4) == 0, udp_log.read_text()
-    for log in (tcp_log, udp_log):
+        assert running.proc.wait(IO_TIMEOUT_S * VALGRIND_SLOWDOWN) == 0, udp_log.read_text()
+    for log in (tcp_log, reset_log, udp_log):
         report = log.read_text()
         assert "ERROR SUMMARY: 0 errors" in report, report
         lines = [line.split("== ", 1)[-1] for line in report.splitlines()]

@@ -432,12 +432,28 @@ static void free_chunks(struct stream *stream)
     stream->chunks = 0;
 }
 
-/* Side `from` reset the connection (or failed): reset the other side too, and finish. */
+/* Side `from` reset the connection (or failed): reset the other side too, and finish.
+ * What `from` sent before its reset still goes first, at once: a receiver reads the data that
+ * arrived before a reset, and only then gets ECONNRESET. */
 static enum tcp_result tcp_abort(struct tcp_relay *relay, enum side from, int error)
 {
     enum side other = from == CLIENT ? SERVER : CLIENT;
+    struct stream *pending = &relay->streams[from];
 
     log_line((enum direction)from, NULL, 0, "reset (%s)", strerror(error));
+    while (pending->head != NULL) {
+        struct chunk *chunk = pending->head;
+        ssize_t sent = send(relay->fds[other], chunk->data + chunk->sent,
+                            chunk->len - chunk->sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (sent <= 0)
+            break;      /* best effort: the reset that follows discards the rest anyway */
+        chunk->sent += (size_t)sent;
+        if (chunk->sent < chunk->len)
+            break;
+        pending->head = chunk->next;
+        free(chunk);
+    }
+    free_chunks(pending);
     close_with_reset(relay->fds[other]);
     relay->fds[other] = -1;
     if (close(relay->fds[from]) < 0)
@@ -622,18 +638,18 @@ static enum tcp_result tcp_turn(struct tcp_relay *relay)
     for (int side = 0; side < NDIR; side++) {
         short revents = pfds[side].revents;
 
-        if (revents & POLLERR) {
-            result = tcp_check_error(relay, (enum side)side);
-            if (result != TCP_GOING)
-                return result;
-        }
         if ((revents & (POLLIN | POLLHUP | POLLERR)) && (pfds[side].events & POLLIN)) {
+            /* recv() returns the data that arrived before an error, then the error. */
             result = tcp_read(relay, (enum side)side);
-            if (result != TCP_GOING)
-                return result;
-        } else if (revents & POLLHUP) {
-            relay->parked[side] = 1;
+        } else if (revents & POLLERR) {
+            result = tcp_check_error(relay, (enum side)side);
+        } else {
+            if (revents & POLLHUP)
+                relay->parked[side] = 1;
+            result = TCP_GOING;
         }
+        if (result != TCP_GOING)
+            return result;
     }
     for (int side = 0; side < NDIR; side++) {
         result = tcp_write(relay, (enum side)side);
