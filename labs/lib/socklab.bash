@@ -11,6 +11,8 @@
 #   SOCKLAB_REF        the reference lab folder, or "none" (default: solutions/<lab> if present)
 #   SOCKLAB_BUILD_DIR  where builds are cached            (default: Bats' run folder)
 #   SOCKLAB_WRAP       a command put before every program the tests start (the grader's sandbox)
+#   SOCKLAB_SEED       the seed of every fault relay (relay_cmd): vary it to try other faults,
+#                      set it to the one a failure printed to replay that failure
 
 bats_require_minimum_version 1.5.0
 bats_load_library bats-support
