@@ -183,6 +183,15 @@ static void log_line(enum direction dir, const unsigned char *data, size_t len,
 
 /* --- arguments ------------------------------------------------------------------------------ */
 
+static void print_usage(FILE *out)
+{
+    fputs("usage: relay --proto tcp|udp --listen PORT --to PORT [--seed N] [--log FILE]\n"
+          "  tcp faults: [--split N] [--coalesce MS] [--delay MS]\n"
+          "  udp faults: [--drop P] [--dup P] [--reorder P] [--delay MS]\n"
+          "              [--drop-nth KIND:N[:c2s|s2c]]... [--c2s-only | --s2c-only]\n", out);
+}
+
+/* Bad arguments: say why, then how to call us, and exit 2. */
 static void usage(const char *why, ...)
 {
     va_list ap;
@@ -191,11 +200,8 @@ static void usage(const char *why, ...)
     va_start(ap, why);
     vfprintf(stderr, why, ap);
     va_end(ap);
-    fputs("\nusage: relay --proto tcp|udp --listen PORT --to PORT [--seed N] [--log FILE]\n"
-          "  tcp faults: [--split N] [--coalesce MS] [--delay MS]\n"
-          "  udp faults: [--drop P] [--dup P] [--reorder P] [--delay MS]\n"
-          "              [--drop-nth KIND:N[:c2s|s2c]]... [--c2s-only | --s2c-only]\n",
-          stderr);
+    fputc('\n', stderr);
+    print_usage(stderr);
     exit(2);
 }
 
@@ -283,6 +289,10 @@ static void parse_args(int argc, char **argv, struct options *opts)
             opts->fault_directions = 1u << (name[2] == 'c' ? C2S : S2C);
             udp_fault = 1;
             continue;
+        }
+        if (strcmp(name, "--help") == 0) {
+            print_usage(stdout);
+            exit(0);
         }
         if (strncmp(name, "--", 2) != 0)
             usage("unexpected argument '%s'", name);
