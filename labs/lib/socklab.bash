@@ -306,6 +306,17 @@ assert_ok() {
     assert_status "$1" "exit 0"
 }
 
+# assert_session_ran NAME...: each program printed something and exited 0 — the session
+# really happened, whatever its exact words (memory tests check memory, not messages).
+assert_session_ran() {
+    local name
+    for name in "$@"; do
+        assert_status "$name" "exit 0"
+        [[ -s "$S/$name.stdout" ]] || fail "$(printf '%s exited 0 but printed nothing' "$name"
+            session_context)"
+    done
+}
+
 # assert_memcheck NAME TOOL: Valgrind (or the sanitizers) found nothing in NAME.
 assert_memcheck() {
     local report

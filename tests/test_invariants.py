@@ -1,0 +1,134 @@
+"""The kit's promises about its own labs, checked on every lab in the manifest:
+
+- every reference solution earns full marks;
+- every skeleton builds, runs, and earns nothing but its "given" tests;
+- every broken implementation (tests/broken/<lab>/<fault>.patch) loses exactly the tests its
+  header names: the tests catch each fault, and only the tests that name it;
+- the folders students and graders rely on are all there, with the same file names.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import shutil
+import subprocess
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import KIT, grade
+from grader.manifest import load
+
+MANIFEST = load(KIT)
+LABS = [lab.name for lab in MANIFEST.labs]
+BROKEN = sorted((KIT / "tests" / "broken").glob("*/*.patch"))
+RUNS = Path(__import__("tempfile").mkdtemp(prefix="socklab-invariants-"))
+
+
+@dataclass(frozen=True)
+class Broken:
+    lab: str
+    name: str
+    fault: str
+    expect_fail: frozenset[str]
+    patch: Path
+
+
+def read_broken(patch: Path) -> Broken:
+    header = dict(line.split(": ", 1) for line in patch.read_text().splitlines()[:2])
+    return Broken(patch.parent.name, patch.stem, header["Fault"],
+                  frozenset(header.get("Expect-fail", "").split()), patch)
+
+
+@cache
+def graded(tree: str) -> dict[str, dict[str, Any]]:
+    """Grades every lab of solutions/ or skeletons/ once for the whole session."""
+    code, data, out = grade(KIT / tree, [], RUNS / f"{tree}.json")
+    assert data, f"socklab test --impl {tree} wrote no results:\n{out}"
+    return {lab["name"]: lab for lab in data["labs"]}
+
+
+@cache
+def graded_broken(round_number: int) -> dict[str, dict[str, Any]]:
+    """Broken implementations are graded in rounds: round k holds the k-th fault of every lab,
+    so that one grader run tests several labs in parallel."""
+    tree = RUNS / f"broken-{round_number}"
+    labs = []
+    for lab, patches in by_lab().items():
+        if round_number < len(patches):
+            broken = patches[round_number]
+            shutil.copytree(KIT / "solutions" / lab, tree / lab)
+            subprocess.run(["patch", "-s", "-p1", "-i", str(broken.patch)], cwd=tree / lab,
+                           check=True, timeout=30)
+            labs.append(lab)
+    _, data, out = grade(tree, labs, RUNS / f"broken-{round_number}.json")
+    assert data, out
+    return {lab["name"]: lab for lab in data["labs"]}
+
+
+@cache
+def by_lab() -> dict[str, list[Broken]]:
+    grouped: dict[str, list[Broken]] = {}
+    for patch in BROKEN:
+        broken = read_broken(patch)
+        grouped.setdefault(broken.lab, []).append(broken)
+    return grouped
+
+
+def failures(lab: dict[str, Any]) -> str:
+    return "\n".join(f"  {t['id']}: {t['reason']}" for t in lab["tests"] if t["status"] != "OK")
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_reference_solution_earns_full_marks(lab: str) -> None:
+    result = graded("solutions")[lab]
+    assert result["points"] == result["max_points"] > 0, failures(result)
+    assert not result["problems"], result["problems"]
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_skeleton_earns_only_its_given_tests(lab: str) -> None:
+    result = graded("skeletons")[lab]
+    spec = MANIFEST.find(lab)
+    given = {t.id for t in spec.tests if t.kind == "given"}
+    passed = {t["id"] for t in result["tests"] if t["status"] == "OK"}
+    assert "build" in given and passed == given, failures(result)
+    for test in result["tests"]:
+        if test["status"] == "FAIL":
+            assert test["reason"], f"{lab} {test['id']} failed without saying why"
+
+
+@pytest.mark.parametrize("patch", BROKEN, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_broken_implementation_loses_exactly_its_fault(patch: Path) -> None:
+    broken = read_broken(patch)
+    assert broken.expect_fail, f"{patch.name}: Expect-fail names no test"
+    known = {t.id for t in MANIFEST.find(broken.lab).tests}
+    assert broken.expect_fail <= known, f"{patch.name} names unknown tests"
+    result = graded_broken(by_lab()[broken.lab].index(broken))[broken.lab]
+    failed = {t["id"] for t in result["tests"] if t["status"] == "FAIL"}
+    assert failed == broken.expect_fail, (
+        f"{broken.lab} with fault '{broken.fault}':\n"
+        f"  should fail: {sorted(broken.expect_fail)}\n  failed:      {sorted(failed)}\n"
+        + failures(result))
+
+
+def test_every_lab_has_every_part() -> None:
+    for lab in LABS:
+        for part in (f"labs/{lab}/README.md", f"labs/{lab}/README.ko.md", f"labs/{lab}/tests",
+                     f"skeletons/{lab}/server.c", f"skeletons/{lab}/client.c",
+                     f"solutions/{lab}/server.c", f"solutions/{lab}/client.c"):
+            assert (KIT / part).exists(), f"{part} is missing"
+        skeleton = sorted(p.name for p in (KIT / "skeletons" / lab).iterdir())
+        solution = sorted(p.name for p in (KIT / "solutions" / lab).iterdir())
+        assert skeleton == solution, f"{lab}: skeletons/ and solutions/ differ in file names"
+
+
+def test_every_lab_folder_carries_the_same_args_h() -> None:
+    reference = KIT / "solutions" / LABS[0] / "args.h"
+    for tree in ("skeletons", "solutions"):
+        for lab in LABS:
+            copy = KIT / tree / lab / "args.h"
+            assert filecmp.cmp(reference, copy, shallow=False), f"{copy} differs from {reference}"
