@@ -77,7 +77,7 @@ assert_file_args() {
     assert_usage client 127.0.0.1 8080 in.bin extra
 }
 
-# assert_missing_input: a client given an INPUT that does not exist says so on stderr, exits
+# assert_missing_input: a client given an INPUT that does not exist says why on stderr, exits
 # 1, and sends nothing (strace would show the sendto).
 assert_missing_input() {
     require_build impl
@@ -89,20 +89,24 @@ s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     [[ $status == 1 ]] || fail "a client given a missing INPUT should exit 1, got $status;
 stdout: '$output'
 stderr: '$stderr'"
-    [[ -n $stderr ]] || fail "a client given a missing INPUT should say why on stderr; it said nothing"
+    [[ $stderr == *"No such file or directory"* ]] || fail "a client given a missing INPUT \
+should say why on stderr (strerror(errno) after fopen(3): 'No such file or directory'); \
+its stderr was: '$stderr'"
     if grep -E '^[0-9]+ +send' "$trace"; then
         fail "a client given a missing INPUT sent something (open the file before the socket):
 $(grep -E '^[0-9]+ +send' "$trace")"
     fi
 }
 
-# assert_bad_output: a server whose OUTPUT cannot be created says so on stderr and exits 1.
+# assert_bad_output: a server whose OUTPUT cannot be created (its folder does not exist) says
+# why on stderr and exits 1.
 assert_bad_output() {
     SERVER_ARGS='{port} no-such-folder/received.bin'
     session impl none --deadline 3
     assert_status server "exit 1"
-    [[ -s "$S/server.stderr" ]] || fail "$(printf 'the server should say on stderr that it '
-        printf 'cannot create its OUTPUT'; session_context)"
+    grep -q "No such file or directory" "$S/server.stderr" || fail "$(printf 'the server '
+        printf 'should say on stderr why it cannot create its OUTPUT (strerror(errno) after '
+        printf "fopen(3): 'No such file or directory')"; session_context)"
 }
 
 # assert_reuseaddr: the server sets SO_REUSEADDR (strace shows the setsockopt call).
