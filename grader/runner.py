@@ -21,13 +21,16 @@ class RunConfig:
     impl_root: Path            # a tree of lab folders: skeletons/, solutions/, a student's
     build_dir: Path            # where builds are cached, shared by all labs of a run
     reference: bool = True     # cross-test against solutions/ when it exists
-    wrap: str = ""             # a command put before every program (the sandbox)
+    wrap: str = ""             # a command put before every student program (the sandbox)
+    outer: tuple[str, ...] = ()   # a command put before the whole Bats run (its namespaces)
     seed: str | None = None
+    tests_dirs: tuple[str, ...] = ("tests",)   # with hidden tests: ("tests", "hidden")
 
 
-def bats_command(manifest: Manifest, lab: Lab) -> list[str]:
-    tests = sorted(str(p) for p in (manifest.lab_dir(lab) / "tests").glob("*.bats"))
-    return ["bats", "--tap", "--timing", *tests]
+def bats_command(manifest: Manifest, lab: Lab, config: RunConfig) -> list[str]:
+    tests = sorted(str(p) for folder in config.tests_dirs
+                   for p in (manifest.lab_dir(lab) / folder).glob("*.bats"))
+    return [*config.outer, "bats", "--tap", "--timing", *tests]
 
 
 def run_lab(manifest: Manifest, lab: Lab, config: RunConfig) -> LabResult:
@@ -44,7 +47,7 @@ def run_lab(manifest: Manifest, lab: Lab, config: RunConfig) -> LabResult:
     if config.seed is not None:
         env["SOCKLAB_SEED"] = config.seed
     try:
-        proc = subprocess.Popen(bats_command(manifest, lab), stdout=subprocess.PIPE,
+        proc = subprocess.Popen(bats_command(manifest, lab, config), stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env,
                                 cwd=manifest.root, start_new_session=True, text=True)
     except FileNotFoundError:
