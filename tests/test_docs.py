@@ -26,6 +26,7 @@ Standard library only (plus pytest); run with /usr/bin/python3 -m pytest tests/t
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import re
 import shutil
@@ -46,6 +47,7 @@ SHELL_LANGS = {"sh", "bash", "shell", "console", "shell-session", "zsh"}
 MARK_ILLUSTRATIVE = re.compile(r"^<!--\s*illustrative(?::[^>]*)?\s*-->$")
 MARK_DOCTEST = re.compile(r"^<!--\s*doc-test(?P<output>:\s*output)?\s*-->$")
 COMMAND_DEADLINE_S = 30.0        # a doc-test block is a cheap command; this only stops a hang
+PARALLEL_RUNS = 4                # doc-test blocks run at once (most of their time is waiting)
 FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*)$")
 ATX_HEADING = re.compile(r"^ {0,3}(?P<hashes>#{1,6})(?:[ \t]+(?P<text>.*?))?(?:[ \t]+#+)?[ \t]*$")
 INLINE_LINK = re.compile(r"!?\[(?:[^\[\]]|\[[^\]]*\])*\]\(\s*<?(?P<target>[^)\s>]+)>?"
@@ -301,7 +303,9 @@ class DocTest:
 
 def doc_tests() -> list[DocTest]:
     tests: dict[tuple[str, str | None], DocTest] = {}
-    for path in doc_pages():
+    english_first = sorted(doc_pages(), key=lambda p: (str(p).replace(".ko.md", ".md"),
+                                                       not is_english(p)))
+    for path in english_first:
         blocks = page(path).blocks
         for index, block in enumerate(blocks):
             mark = MARK_DOCTEST.match(block.marker)
@@ -342,22 +346,49 @@ def missing_tools(script: str, repo: Path) -> list[str]:
     return missing
 
 
-@pytest.mark.parametrize("case", DOC_TESTS, ids=[c.where.split(" ")[0] for c in DOC_TESTS])
-def test_doc_command_runs(case: DocTest, repo_copy: Path) -> None:
-    missing = missing_tools(case.script, repo_copy)
+@dataclass
+class Outcome:
+    missing: list[str]                                   # what the kit lacks to run it
+    result: subprocess.CompletedProcess[str] | None = None
+    timed_out: bool = False
+
+
+def run_doc_test(case: DocTest, repo: Path) -> Outcome:
+    missing = missing_tools(case.script, repo)
     if missing:
-        pytest.fail(f"{case.where} shows a command that needs {' and '.join(missing)}, "
-                    f"which the repository does not have (yet):\n{case.script}", pytrace=False)
-    env = dict(os.environ, NO_COLOR="1", TERM="dumb", LC_ALL="C.UTF-8")
+        return Outcome(missing)
+    # Debian's own tools first (the kit runs /usr/bin/python3), whatever a developer's PATH holds.
+    path = "/usr/local/bin:/usr/bin:/bin:" + os.environ.get("PATH", "")
+    env = dict(os.environ, NO_COLOR="1", TERM="dumb", LC_ALL="C.UTF-8", PATH=path)
     env.pop("MAKEFLAGS", None)
     try:
-        result = subprocess.run(
-            ["bash", "-eu", "-o", "pipefail", "-c", case.script], cwd=repo_copy, env=env,
+        return Outcome([], subprocess.run(
+            ["bash", "-eu", "-o", "pipefail", "-c", case.script], cwd=repo, env=env,
             stdin=subprocess.DEVNULL, capture_output=True, text=True,
-            timeout=COMMAND_DEADLINE_S)
+            timeout=COMMAND_DEADLINE_S))
     except subprocess.TimeoutExpired:
+        return Outcome([], timed_out=True)
+
+
+@pytest.fixture(scope="module")
+def doc_runs(repo_copy: Path) -> dict[str, Outcome]:
+    """Every doc-test block's outcome. They are independent (each experiment works in its own
+    temporary folder or only reads), so they run a few at a time: the module stays fast."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=PARALLEL_RUNS) as pool:
+        futures = {case.where: pool.submit(run_doc_test, case, repo_copy) for case in DOC_TESTS}
+        return {where: future.result() for where, future in futures.items()}
+
+
+@pytest.mark.parametrize("case", DOC_TESTS, ids=[c.where.split(" ")[0] for c in DOC_TESTS])
+def test_doc_command_runs(case: DocTest, doc_runs: dict[str, Outcome]) -> None:
+    outcome = doc_runs[case.where]
+    if outcome.missing:
+        pytest.fail(f"{case.where} shows a command that needs {' and '.join(outcome.missing)}, "
+                    f"which the repository does not have (yet):\n{case.script}", pytrace=False)
+    if outcome.timed_out or outcome.result is None:
         pytest.fail(f"{case.where}: still running after {COMMAND_DEADLINE_S:.0f} s:\n"
-                    f"{case.script}")
+                    f"{case.script}", pytrace=False)
+    result = outcome.result
     report = (f"{case.where}:\n{case.script}--- exit status {result.returncode}\n"
               f"--- stdout:\n{result.stdout}--- stderr:\n{result.stderr}")
     if result.returncode != 0:
