@@ -1,0 +1,151 @@
+#!/usr/bin/env bats
+# Lab 02 — UDP hello. Each test's [id] is its key in labs/labs.toml (points, hints).
+
+load ../../lib/socklab
+PROTO=udp   # session.py waits for the server's UDP port, not for a TCP listener
+
+SERVER_LINES=("Message from client: Hello from client" "Hello message sent")
+CLIENT_LINES=("Hello message sent" "Message from server: Hello from server")
+ANSWER_TIMEOUT_S=2               # the contract: the client gives up after 2 s without an answer
+PEER="$BATS_TEST_DIRNAME/udp_peer.py"   # a stand-in server with tricks (see its header)
+
+@test "[build] server.c and client.c compile without warnings under gcc and clang" {
+    local variant dir
+    for variant in gcc clang; do
+        dir=$(build_variant "$IMPL" "$variant")
+        [[ $(cat "$dir/status") == 0 ]] || fail "the $variant build failed (flags: \
+${CFLAGS_STRICT[*]}); the compiler said:
+$(head -n 30 "$dir/log")"
+    done
+}
+
+@test "[args] bad arguments print a usage line, exit 2 and open no socket" {
+    local bad
+    for bad in 0 65536 -1 80x abc ""; do assert_usage server "$bad"; done
+    assert_usage server 8080 extra
+    for bad in localhost 256.1.1.1 "127.0.0.1 0" "127.0.0.1 http"; do
+        # shellcheck disable=SC2086  # split "HOST PORT" into two arguments on purpose
+        assert_usage client $bad
+    done
+    assert_usage client 127.0.0.1 8080 extra
+}
+
+@test "[hello] server and client exchange their hellos and exit 0" {
+    session impl impl
+    assert_ok server "${SERVER_LINES[@]}"
+    assert_ok client "${CLIENT_LINES[@]}"
+}
+
+@test "[ref-client] your server works with the reference client" {
+    session impl ref
+    assert_ok server "${SERVER_LINES[@]}"
+    assert_ok client "${CLIENT_LINES[@]}"
+}
+
+@test "[ref-server] your client works with the reference server" {
+    session ref impl
+    assert_ok client "${CLIENT_LINES[@]}"
+    assert_ok server "${SERVER_LINES[@]}"
+}
+
+# nc_got TEXT: what nc printed is TEXT (the server's datagram, without a newline).
+nc_got() {
+    [[ $(cat "$S/client.stdout") == "$1" ]] || fail "nc should have received '$1', it got \
+'$(cat "$S/client.stdout")'$(session_context)"
+}
+
+@test "[nc] your server works with nc, a client that is not ours" {
+    printf 'Hello from client' >"$WORK/hello"
+    # -u: UDP, one datagram per read of its input; -W 1: exit after one datagram received.
+    session impl none --client "nc -u -W 1 127.0.0.1 {port}" --client-stdin "$WORK/hello" \
+        --deadline 5
+    assert_ok server "${SERVER_LINES[@]}"
+    nc_got "Hello from server"
+    assert_status client "exit 0"
+}
+
+@test "[reply-address] server answers the address the datagram came from" {
+    printf 'Hello from client' >"$WORK/hello"
+    # -s 127.0.0.2: nc sends from another loopback address, so an answer sent anywhere but
+    # to the datagram's source (127.0.0.1, say) never reaches it.
+    session impl none --client "nc -u -W 1 -s 127.0.0.2 127.0.0.1 {port}" \
+        --client-stdin "$WORK/hello" --deadline 5
+    assert_ok server "${SERVER_LINES[@]}"
+    [[ $(cat "$S/client.stdout") == "Hello from server" ]] || fail "$(printf '%s' \
+        "nc sent its datagram from 127.0.0.2 and never got the answer there: the server must " \
+        "sendto() the address recvfrom() reported, not one of its own choosing"; session_context)"
+    assert_status client "exit 0"
+}
+
+@test "[host] client sends to HOST, not to INADDR_ANY" {
+    # The stand-in server listens on 127.0.0.2 only: a datagram sent to INADDR_ANY reaches
+    # 127.0.0.1 on Linux, where nobody listens.
+    CLIENT_ARGS='127.0.0.2 {port}'
+    session none impl --server "/usr/bin/python3 $PEER {port} --bind 127.0.0.2" --deadline 6
+    grep -q "^received 'Hello from client'" "$S/server.stdout" || fail "$(printf '%s' \
+        "the server at 127.0.0.2 received no hello: the client must send to the HOST it is " \
+        "given (sin_addr = args.host), not to INADDR_ANY"; session_context)"
+    assert_ok client "${CLIENT_LINES[@]}"
+}
+
+@test "[stranger] client ignores datagrams that do not come from the server" {
+    # Before its answer, the stand-in server has two other sockets send the client longer
+    # datagrams: one from another port, one from the server's port on another address.
+    session none impl --server "/usr/bin/python3 $PEER {port} --strangers" --deadline 6
+    assert_ok client "${CLIENT_LINES[@]}"
+    grep -q "^sent two stray datagrams" "$S/server.stdout" || fail "$(printf \
+        'the stand-in server did not send its stray datagrams (a socklab bug)'; session_context)"
+}
+
+# first_stamp PATTERN: the time (in s, from the transcript) of the first line matching PATTERN.
+first_stamp() {
+    awk -v pattern="$1" '$0 ~ pattern { sub(/s$/, "", $1); print $1; exit }' "$S/transcript"
+}
+
+@test "[no-server] client with no server reports the timeout on stderr and exits 1" {
+    session none impl --deadline 5
+    assert_status client "exit 1"
+    assert_stderr_has client . "why it gave up"
+    local started ended
+    started=$(first_stamp ' harness +starts client')
+    ended=$(first_stamp ' client err ')
+    awk -v a="$started" -v b="$ended" -v t="$ANSWER_TIMEOUT_S" \
+        'BEGIN { exit !(b - a >= t * 0.75) }' || fail "$(printf '%s' \
+        "the client gave up $(awk -v a="$started" -v b="$ended" \
+        'BEGIN { printf "%.2f", b - a }') s after it started: nothing can answer a UDP " \
+        "datagram that fast when no server is there, so wait for the answer for " \
+        "$ANSWER_TIMEOUT_S s (poll(2), or SO_RCVTIMEO in socket(7))"; session_context)"
+    assert_stderr_has client '[Tt]ime|[0-9] ?s\b|[Ss]econd|[Nn]o (answer|reply|response)' \
+        "that no answer came in time (e.g. 'client: no answer from 127.0.0.1:8080 within 2 s')"
+}
+
+@test "[port-in-use] server on a port in use reports the error and exits 1" {
+    session impl none --occupy --deadline 3
+    assert_status server "exit 1"
+    assert_stderr_has server "bind" "that bind failed (perror(\"server: bind\") does)"
+}
+
+@test "[reuseaddr] server sets SO_REUSEADDR and can start again at once on the same port" {
+    session impl impl --server "strace -f -qq -o $WORK/strace -e trace=setsockopt \
+$(bin impl server) $SERVER_ARGS"
+    assert_session_ran server
+    grep -q 'SO_REUSEADDR, \[1\]' "$WORK/strace" || fail "the server never set SO_REUSEADDR \
+(setsockopt(2), socket(7)); its setsockopt calls were:
+$(cat "$WORK/strace")"
+    session impl impl --port "$(cat "$S/port")"
+    assert_session_ran server client
+}
+
+@test "[valgrind] no memory errors, leaks or open descriptors under Valgrind" {
+    session impl impl --valgrind server,client
+    assert_session_ran server client
+    assert_memcheck server Valgrind
+    assert_memcheck client Valgrind
+}
+
+@test "[sanitizers] AddressSanitizer and UBSan report nothing" {
+    session asan asan
+    assert_session_ran server client
+    assert_memcheck server "AddressSanitizer/UBSan"
+    assert_memcheck client "AddressSanitizer/UBSan"
+}
