@@ -309,6 +309,19 @@ def test_udp_empty_and_maximal_datagrams_pass(relay_bin: Path, tmp_path: Path) -
             assert server.recv(65536) == payload
 
 
+@pytest.mark.skipif(int(Path("/proc/sys/net/core/rmem_max").read_text()) < (2 << 20),
+                    reason="socket buffers are capped too small here for a burst")
+def test_udp_burst_passes_without_loss(relay_bin: Path, tmp_path: Path) -> None:
+    """Lab 05's client sends without waiting: the relay must not be where datagrams are lost."""
+    count = 500
+    with udp_pair(relay_bin, tmp_path) as (client, server, running):
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2 << 20)
+        for i in range(count):
+            client.send(numbered(i) + bytes(1020))
+        got = [server.recv(65536)[:8] for _ in range(count)]
+        assert got == [numbered(i) for i in range(count)]
+
+
 def test_udp_drop_nth_drops_only_that_datagram(relay_bin: Path, tmp_path: Path) -> None:
     with udp_pair(relay_bin, tmp_path, "--drop-nth", "DONE:1:s2c") as (client, server, running):
         answers = []

@@ -62,6 +62,8 @@
                                     recv() to return each piece on its own */
 #define DATAGRAM_MAX 65536       /* more than any UDP payload (65507 bytes over IPv4) */
 #define UDP_BATCH 64             /* datagrams read per socket per turn, so neither side starves */
+#define UDP_BUFFER_BYTES (2 << 20) /* the relay's socket buffers: a burst (lab 05 sends without
+                                    waiting) must overflow the receiver's buffer, not ours */
 #define REORDER_HOLD_MS 30       /* a held datagram waits at most this long for a successor */
 #define PROGRESS_TIMEOUT_MS 1000 /* poll() wakes at least this often to check for signals */
 #define US_PER_MS 1000
@@ -981,6 +983,19 @@ static int udp_receive(struct udp_relay *relay, enum direction dir, unsigned cha
     return 0;
 }
 
+/* Asks for UDP_BUFFER_BYTES each way; the kernel caps it at net.core.[rw]mem_max. */
+static int set_buffers(int fd)
+{
+    int size = UDP_BUFFER_BYTES;
+
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size) < 0
+        || setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size) < 0) {
+        perror("relay: setsockopt SO_RCVBUF/SO_SNDBUF");
+        return -1;
+    }
+    return 0;
+}
+
 static int run_udp(const struct options *opts)
 {
     struct udp_relay relay = { .opts = opts, .client_fd = -1, .server_fd = -1 };
@@ -1011,6 +1026,8 @@ static int run_udp(const struct options *opts)
         perror("relay: socket");
         goto cleanup;
     }
+    if (set_buffers(relay.client_fd) < 0 || set_buffers(relay.server_fd) < 0)
+        goto cleanup;
     /* Connected: send() needs no address, and only the server's datagrams come in here. */
     address = loopback(opts->to_port);
     if (connect(relay.server_fd, (struct sockaddr *)&address, sizeof address) < 0) {
