@@ -10,6 +10,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from grader import batch
 from grader import manifest as manifest_mod
 from grader.report import text_report, write_json
 from grader.results import LabResult
@@ -54,7 +55,8 @@ def run_labs(manifest: manifest_mod.Manifest, labs: list[manifest_mod.Lab],
 
 
 def cmd_test(args: argparse.Namespace, manifest: manifest_mod.Manifest) -> int:
-    labs = [manifest.find(key) for key in args.labs] or list(manifest.labs)
+    labs = [lab.without_hidden() for lab in
+            ([manifest.find(key) for key in args.labs] or list(manifest.labs))]
     impl = (args.impl or manifest.root / "skeletons").resolve()
     if not impl.is_dir():
         print(f"socklab: {impl}: no such folder", file=sys.stderr)
@@ -73,12 +75,57 @@ def cmd_test(args: argparse.Namespace, manifest: manifest_mod.Manifest) -> int:
     return EXIT_LOST_POINTS if lost else 0
 
 
+def add_grade_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    grade = commands.add_parser(
+        "grade", help="grade a whole class: gradebook.csv, JSON, JUnit XML, report.html",
+        description="Grades every student (a folder or a .zip/.tar.gz archive each, holding "
+                    "lab folders like skeletons/) on every lab, in parallel.")
+    grade.add_argument("submissions", type=Path, metavar="SUBMISSIONS_DIR")
+    grade.add_argument("-o", "--out", type=Path, default=Path("out"),
+                       help="folder for the gradebook and reports (default: out/)")
+    grade.add_argument("-j", "--jobs", type=int, default=default_jobs(),
+                       help="student × lab runs at once (default: the number of cores)")
+    grade.add_argument("--hidden", action="store_true", help="also run the hidden tests")
+    grade.add_argument("--show-hidden-details", action="store_true",
+                       help="show hidden tests' failure reasons in the reports")
+    grade.add_argument("--no-reference", action="store_true",
+                       help="do not cross-test against solutions/")
+    grade.set_defaults(handler=cmd_grade)
+
+
+def cmd_grade(args: argparse.Namespace, manifest: manifest_mod.Manifest) -> int:
+    if not args.submissions.is_dir():
+        print(f"socklab: {args.submissions}: no such folder", file=sys.stderr)
+        return EXIT_USAGE
+    started = time.monotonic()
+    labs = [lab if args.hidden else lab.without_hidden() for lab in manifest.labs]
+    with tempfile.TemporaryDirectory(prefix="socklab-class-") as scratch:
+        config = RunConfig(impl_root=Path(scratch), build_dir=Path(scratch) / "build",
+                           reference=not args.no_reference,
+                           tests_dirs=("tests", "hidden") if args.hidden else ("tests",))
+        try:
+            results = batch.grade_class(manifest, args.submissions.resolve(),
+                                        Path(scratch) / "work", config, args.jobs, args.hidden)
+        except batch.SubmissionError as error:
+            print(f"socklab: {error}", file=sys.stderr)
+            return EXIT_USAGE
+    data = batch.write_outputs(args.out, results, labs, args.show_hidden_details)
+    report = batch.write_html(args.out, data)
+    batch.print_gradebook(args.out / "gradebook.csv")
+    print(f"\n{len(results)} students graded in {time.monotonic() - started:.1f} s; "
+          f"gradebook: {args.out / 'gradebook.csv'}")
+    if report:
+        print(f"report: {report}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="socklab", description="socklab: socket labs in C, "
                                   "with tests that grade them.")
     top.add_argument("--root", type=Path, default=KIT_ROOT, help=argparse.SUPPRESS)
     commands = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_test_parser(commands)
+    add_grade_parser(commands)
     return top
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 KINDS = ("given", "functional")
@@ -37,6 +37,10 @@ class Lab:
     @property
     def max_points(self) -> int:
         return sum(test.points for test in self.tests)
+
+    def without_hidden(self) -> Lab:
+        """The lab as students see it: hidden tests (labs/NN/hidden/) left out."""
+        return replace(self, tests=tuple(t for t in self.tests if not t.hidden))
 
     def test(self, test_id: str) -> TestSpec | None:
         return next((t for t in self.tests if t.id == test_id), None)

@@ -34,6 +34,7 @@ def bats_command(manifest: Manifest, lab: Lab, config: RunConfig) -> list[str]:
 
 
 def run_lab(manifest: Manifest, lab: Lab, config: RunConfig) -> LabResult:
+    """Runs `lab`'s tests and scores the tests `lab` lists (see Lab.without_hidden)."""
     impl = config.impl_root / lab.name
     started = time.monotonic()
     if not impl.is_dir():
