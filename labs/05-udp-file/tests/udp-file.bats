@@ -78,11 +78,11 @@ $(bin impl client) $CLIENT_ARGS"
 }
 
 @test "[ref-client] your server works with the reference client" {
-    transfers impl ref binary block-plus
+    transfers impl ref binary
 }
 
 @test "[ref-server] your client works with the reference server" {
-    transfers ref impl binary block-plus
+    transfers ref impl binary
 }
 
 @test "[port-in-use] server on a port in use reports the error and exits 1" {

@@ -106,11 +106,11 @@ $(head -n 30 "$dir/log")"
 }
 
 @test "[ref-client] your server works with the reference client" {
-    transfers impl ref binary block-plus
+    transfers impl ref binary
 }
 
 @test "[ref-server] your client works with the reference server" {
-    transfers ref impl binary block-plus
+    transfers ref impl binary
 }
 
 @test "[port-in-use] server on a port in use reports the error and exits 1" {
