@@ -68,14 +68,16 @@ def is_bound(proto: str, port: int) -> bool:
 
 
 class Relay:
+    """The relay, started and bound to its port (a free one), logging to `log`."""
+
     def __init__(self, binary: Path, proto: str, to_port: int, log: Path,
                  extra: list[str], wrapper: list[str]) -> None:
         kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
         self.port = free_port(kind)
         self.log = log
         self.proc = subprocess.Popen(
-            [*wrapper, str(binary), "--proto", proto, "--listen", str(self.port), "--to", str(to_port),
-             "--log", str(log), *extra],
+            [*wrapper, str(binary), "--proto", proto, "--listen", str(self.port),
+             "--to", str(to_port), "--log", str(log), *extra],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         end = time.monotonic() + START_TIMEOUT_S * (VALGRIND_SLOWDOWN if wrapper else 1)
         while not is_bound(proto, self.port):
@@ -114,11 +116,14 @@ def relay(binary: Path, tmp_path: Path, proto: str, to_port: int, *extra: str,
         running.stop()
 
 
+Pair = tuple[socket.socket, socket.socket, Relay]   # (client, server, relay)
+
+
 # --- TCP ------------------------------------------------------------------------------------
 
 @contextmanager
 def tcp_pair(binary: Path, tmp_path: Path, *extra: str,
-             wrapper: list[str] | None = None) -> Iterator[tuple[socket.socket, socket.socket, Relay]]:
+             wrapper: list[str] | None = None) -> Iterator[Pair]:
     """(client, server, relay): a connection from a client to a server through the relay."""
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
@@ -253,7 +258,7 @@ def test_bad_arguments_give_usage_and_status_2(relay_bin: Path, argv: list[str])
 
 @contextmanager
 def udp_pair(binary: Path, tmp_path: Path, *extra: str,
-             wrapper: list[str] | None = None) -> Iterator[tuple[socket.socket, socket.socket, Relay]]:
+             wrapper: list[str] | None = None) -> Iterator[Pair]:
     """(client, server, relay): the client is connected to the relay; the server answers the
     address each datagram came from (the relay's)."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as server, \
@@ -315,7 +320,7 @@ def test_udp_empty_and_maximal_datagrams_pass(relay_bin: Path, tmp_path: Path) -
 def test_udp_burst_passes_without_loss(relay_bin: Path, tmp_path: Path) -> None:
     """Lab 05's client sends without waiting: the relay must not be where datagrams are lost."""
     count = 500
-    with udp_pair(relay_bin, tmp_path) as (client, server, running):
+    with udp_pair(relay_bin, tmp_path) as (client, server, _):
         server.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2 << 20)
         for i in range(count):
             client.send(numbered(i) + bytes(1020))

@@ -154,8 +154,8 @@ def main() -> None:
                 finally:
                     proc.terminate()
                     proc.wait(5)
-            print(f"direct, windowed ({WINDOW} in flight): {windowed(echo.port, args.seconds):8.0f} "
-                  f"datagrams/s echoed")
+            rate = windowed(echo.port, args.seconds)
+            print(f"direct, windowed ({WINDOW} in flight): {rate:8.0f} datagrams/s echoed")
         finally:
             echo.stop()
 
