@@ -5,7 +5,8 @@
 
 Measures, on 127.0.0.1 with 1032-byte datagrams (lab 06's DATA size):
 - UDP ping-pong round-trip time, direct and through the relay (with and without its log);
-- datagrams per second through the relay, with a window of datagrams in flight;
+- datagrams per second through the relay, with a window of datagrams in flight, and the
+  relay's own CPU time per datagram (from /proc/PID/schedstat): its capacity, Python aside;
 - what that means for lab 06: 64 MiB stop-and-wait is 65536 round trips.
 The echo server runs in a thread of this process, so Python's own cost is in every figure;
 the relay's cost is the difference between the direct and relayed rows.
@@ -99,8 +100,13 @@ def ping_pong(port: int, round_trips: int) -> list[float]:
     return times
 
 
-def windowed(port: int, seconds: float) -> float:
-    """Datagrams echoed per second with WINDOW of them in flight."""
+def cpu_ns(pid: int) -> int:
+    """CPU time the process has used so far, in ns (first field of /proc/PID/schedstat)."""
+    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+
+
+def windowed(port: int, seconds: float) -> tuple[float, int]:
+    """Datagrams echoed per second with WINDOW of them in flight, and how many."""
     echoed = 0
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
         client.settimeout(TIMEOUT_S)
@@ -119,7 +125,7 @@ def windowed(port: int, seconds: float) -> float:
                 client.recv(65536)
             except TimeoutError:
                 break
-    return echoed / elapsed
+    return echoed / elapsed, echoed
 
 
 def report(label: str, times: list[float]) -> float:
@@ -148,13 +154,17 @@ def main() -> None:
                     relayed = report(label, ping_pong(port, args.round_trips))
                     print(f"  {'':<28} the relay adds {relayed - direct:6.1f} µs per round trip "
                           f"(two hops each way)")
-                    rate = windowed(port, args.seconds)
+                    before = cpu_ns(proc.pid)
+                    rate, echoed = windowed(port, args.seconds)
+                    per_datagram_us = (cpu_ns(proc.pid) - before) / 1000 / (2 * echoed)
                     print(f"  {'':<28} windowed ({WINDOW} in flight): {rate:8.0f} datagrams/s "
                           f"echoed = {2 * rate:8.0f} datagrams/s relayed")
+                    print(f"  {'':<28} the relay's CPU: {per_datagram_us:5.2f} µs per datagram "
+                          f"→ it alone could relay ≈ {1e6 / per_datagram_us:9.0f} datagrams/s")
                 finally:
                     proc.terminate()
                     proc.wait(5)
-            rate = windowed(echo.port, args.seconds)
+            rate, _ = windowed(echo.port, args.seconds)
             print(f"direct, windowed ({WINDOW} in flight): {rate:8.0f} datagrams/s echoed")
         finally:
             echo.stop()
