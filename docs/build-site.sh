@@ -54,7 +54,9 @@ title_of() {
 
 html_escape() { sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g' <<<"$1"; }
 
-for page in "${pages[@]}"; do
+# render_page PAGE: PAGE.md → $tmp/PAGE.html, with the bar on top and the table of contents.
+render_page() {
+    local page=$1 out up lang contents contents_label twin twin_lang twin_label nav
     out="$tmp/${page%.md}.html"
     mkdir -p "$(dirname "$out")"
     # From the page's folder back up to the site's root: "", "../", "../../"...
@@ -72,16 +74,23 @@ for page in "${pages[@]}"; do
     if [[ -f $twin ]]; then
         nav+=" · <a href=\"$(basename "${twin%.md}").html\" hreflang=\"$twin_lang\">$twin_label</a>"
     fi
-    printf '%s</nav>\n' "$nav" >"$tmp/.nav.html"
+    printf '%s</nav>\n' "$nav" >"$out.nav"
     SITE_ASSETS="$assets" pandoc --from gfm --to html5 --standalone \
         --lua-filter "$HERE/site.lua" \
         --css "${up}site.css" \
         --toc --toc-depth 2 \
         --metadata pagetitle="$(title_of "$page")" --variable lang="$lang" \
         --metadata toc-title="$([[ $lang == ko ]] && echo "이 페이지" || echo "On this page")" \
-        --include-before-body "$tmp/.nav.html" \
+        --include-before-body "$out.nav" \
         --output "$out" "$page"
-done
+    rm -f "$out.nav"
+}
+
+# pandoc takes a moment to start: render the pages a few at a time.
+export tmp HERE assets
+export -f render_page title_of
+printf '%s\0' "${pages[@]}" | xargs -0 -n 1 -P "$(nproc 2>/dev/null || echo 2)" \
+    bash -c 'set -euo pipefail; render_page "$1"' render_page
 
 # Files the pages link to that are not pages (a skeleton's source, a script): copy them, so
 # that the site's links work too.
@@ -121,6 +130,37 @@ rm -f "$assets" "$tmp/.nav.html"
     done
     echo '</tbody></table></body></html>'
 } >"$tmp/index.html"
+
+# Every local link of the site must lead somewhere: a page, a copied file, an anchor.
+/usr/bin/python3 - "$tmp" <<'EOF'
+import html, re, sys
+from pathlib import Path
+from urllib.parse import unquote
+
+site = Path(sys.argv[1])
+ids: dict[Path, set[str]] = {}
+
+def ids_of(page: Path) -> set[str]:
+    if page not in ids:
+        ids[page] = {html.unescape(i) for i in re.findall(r'\bid="([^"]+)"', page.read_text())}
+    return ids[page]
+
+dead = []
+for page in sorted(site.rglob("*.html")):
+    for href in re.findall(r'\bhref="([^"]+)"', page.read_text()):
+        href = html.unescape(href)
+        if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", href) or href.startswith("//"):
+            continue
+        path, _, anchor = href.partition("#")
+        target = (page.parent / unquote(path)).resolve() if path else page
+        if not target.exists():
+            dead.append(f"{page.relative_to(site)}: {href} (no such file)")
+        elif anchor and target.suffix == ".html" and unquote(anchor) not in ids_of(target):
+            dead.append(f"{page.relative_to(site)}: {href} (no such anchor)")
+if dead:
+    print("build-site: dead links in the site:", *dead, sep="\n  ", file=sys.stderr)
+    sys.exit(1)
+EOF
 
 rm -rf "$OUT"
 mv "$tmp" "$OUT"
