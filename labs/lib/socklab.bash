@@ -235,6 +235,13 @@ session_context() {
         echo "relay log, first 40 of $(wc -l <"$S/relay.log") lines (time, direction, size, \
 first bytes, fate):"
         head -n 40 "$S/relay.log" | sed 's/^/    /'
+        if (( $(wc -l <"$S/relay.log") > 40 )); then
+            echo "relay log, all lines counted by direction and fate:"
+            # The fate follows the quoted bytes, which may hold spaces: cut up to the last '"'.
+            awk '{ fate = $0; sub(/.*"(\.\.\.)? /, "", fate); split(fate, word, " ")
+                   count[$2 " " word[1]]++ }
+                 END { for (k in count) print "    " k ": " count[k] }' "$S/relay.log" | sort
+        fi
     fi
     if [[ -f "$S/script.result" && $(cat "$S/script.result") != ok ]]; then
         echo "harness: $(cat "$S/script.result")"
