@@ -1,0 +1,195 @@
+"""The student's commands: status, hint, watch, reset."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from grader import progress
+from grader.manifest import Lab, Manifest
+from grader.report import Painter, lab_table, use_colour
+from grader.results import FAIL, LabResult
+from grader.runner import RunConfig, run_lab
+
+WATCH_INTERVAL_S = 0.25          # how often watched files are looked at
+BAR_WIDTH = 30
+STATE_STYLE = {progress.DONE: "OK", progress.IN_PROGRESS: "SKIP", progress.CHANGED: "SKIP",
+               progress.NOT_STARTED: "dim"}
+
+
+def skeleton_dir(manifest: Manifest, lab: Lab) -> Path:
+    return manifest.root / "skeletons" / lab.name
+
+
+def check(manifest: Manifest, lab: Lab, build_dir: Path) -> LabResult:
+    """Runs the lab's tests on the student's tree and remembers the result."""
+    config = RunConfig(impl_root=manifest.root / "skeletons", build_dir=build_dir)
+    result = run_lab(manifest, lab.without_hidden(), config)
+    progress.save_result(manifest, lab, result.to_dict())
+    return result
+
+
+# --- status ---------------------------------------------------------------------------------
+
+def cmd_status(args: argparse.Namespace, manifest: Manifest) -> int:
+    paint = Painter(use_colour(sys.stdout))
+    rows = [progress.lab_progress(manifest, lab) for lab in manifest.labs]
+    earned = sum(row.points or 0 for row in rows)
+    total = sum(row.max_points for row in rows)
+    filled = BAR_WIDTH * earned // max(total, 1)
+    print(f"socklab course progress  [{'#' * filled}{'.' * (BAR_WIDTH - filled)}]  "
+          f"{earned}/{total} points ({100 * earned // max(total, 1)}%)\n")
+    width = max(len(row.lab.name) for row in rows)
+    title_width = max(len(row.lab.title) for row in rows)
+    for row in rows:
+        points = f"{row.points if row.points is not None else '-'}/{row.max_points}"
+        state = row.state + (" since the last check" if row.state == progress.CHANGED else "")
+        print(f"  {row.lab.name:<{width}}  {row.lab.title:<{title_width}}  {points:>6}  "
+              f"{paint(state, STATE_STYLE[row.state])}")
+    following = next((row for row in rows if row.state != progress.DONE), None)
+    print()
+    if following is None:
+        print("Every lab is done. Well played.")
+    else:
+        lab = following.lab
+        print(f"Next: lab {lab.id} {lab.slug} — edit skeletons/{lab.name}/, run "
+              f"`make check LAB={lab.id}`, and `./socklab hint {lab.id}` when stuck.")
+    return 0
+
+
+# --- hint -----------------------------------------------------------------------------------
+
+def cmd_hint(args: argparse.Namespace, manifest: Manifest) -> int:
+    lab = manifest.find(args.lab)
+    record = progress.load_result(manifest, lab)
+    current = progress.sources_hash(skeleton_dir(manifest, lab))
+    if record is None or record["sources"] != current:
+        print(f"Testing lab {lab.name} first...", flush=True)
+        with tempfile.TemporaryDirectory(prefix="socklab-build-") as build:
+            result = check(manifest, lab, Path(build)).to_dict()
+    else:
+        result = record["result"]
+    failing = next((t for t in result["tests"] if t["status"] == FAIL), None)
+    if failing is None:
+        print(f"Every test of lab {lab.name} passes: no hint needed.")
+        return 0
+    print(f"\nFirst failing test: [{failing['id']}] {failing['title']}")
+    print(f"  {failing['reason']}\n")
+    revealed = progress.reveal_hint(manifest, lab, failing["id"])
+    if revealed is None:
+        print(f"There is no hint for this test. Read its whole message with "
+              f"`./socklab test {lab.id} -v`, and the lab's README: labs/{lab.name}/README.md")
+        return 0
+    number, text = revealed
+    count = len(lab.test(failing["id"]).hints)  # type: ignore[union-attr]
+    print(f"Hint {number} of {count}: {text}")
+    if number < count:
+        print(f"\n(Run `./socklab hint {lab.id}` again for the next hint.)")
+    return 0
+
+
+# --- watch ----------------------------------------------------------------------------------
+
+def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    """Size and modification time of each of the student's files."""
+    files = {}
+    for path in progress.student_files(folder):
+        try:
+            stat = path.stat()
+        except FileNotFoundError:     # saved by rename: gone between listing and looking
+            continue
+        files[path.name] = (stat.st_mtime_ns, stat.st_size)
+    return files
+
+
+def cmd_watch(args: argparse.Namespace, manifest: Manifest) -> int:
+    lab = manifest.find(args.lab)
+    folder = skeleton_dir(manifest, lab)
+    if not folder.is_dir():
+        print(f"socklab: {folder}: no such folder", file=sys.stderr)
+        return 2
+    paint = Painter(use_colour(sys.stdout))
+    screen = sys.stdout.isatty()
+    seen: dict[str, tuple[int, int]] | None = None
+    try:
+        with tempfile.TemporaryDirectory(prefix="socklab-build-") as build:
+            while True:
+                now = snapshot(folder)
+                if now != seen:
+                    why = "starting" if seen is None else ", ".join(sorted(
+                        name for name in now.keys() | seen.keys()
+                        if now.get(name) != seen.get(name)))
+                    seen = now
+                    if screen:
+                        print("\033[2J\033[H", end="")
+                    print(f"[{time.strftime('%H:%M:%S')}] {why}: testing {lab.name}...",
+                          flush=True)
+                    result = check(manifest, lab, Path(build))
+                    print("\n".join(lab_table(result, paint, "first")))
+                    print(f"\nScore: {result.points}/{result.max_points}. Watching "
+                          f"skeletons/{lab.name}/ — save a file to test again, Ctrl-C to stop.",
+                          flush=True)
+                time.sleep(args.interval)
+    except KeyboardInterrupt:
+        print("\nwatch: stopped.")
+        return 0
+
+
+# --- reset ----------------------------------------------------------------------------------
+
+def cmd_reset(args: argparse.Namespace, manifest: Manifest) -> int:
+    lab = manifest.find(args.lab)
+    folder = skeleton_dir(manifest, lab)
+    original = progress.pristine_files(manifest, lab)
+    if not original:
+        print(f"socklab: the original skeleton of {lab.name} is not available (reset needs "
+              f"the kit's git history, or the .pristine/ folder of a student release)",
+              file=sys.stderr)
+        return 1
+    backup = manifest.root / "build" / "backup" / f"{lab.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print("socklab: reset asks for confirmation; stdin is not a terminal, so pass "
+                  "--yes to confirm", file=sys.stderr)
+            return 2
+        answer = input(f"Replace your files in skeletons/{lab.name}/ with the original "
+                       f"skeleton?\nA copy of your files goes to {os.path.relpath(backup)}/. "
+                       f"Continue? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("Nothing changed.")
+            return 0
+    if folder.is_dir():
+        shutil.copytree(folder, backup)
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    for name, data in original.items():
+        (folder / name).write_bytes(data)
+    (progress.state_dir(manifest) / f"{lab.name}.json").unlink(missing_ok=True)
+    print(f"skeletons/{lab.name}/ is as handed out again; your files are in "
+          f"{os.path.relpath(backup)}/." if backup.exists() else
+          f"skeletons/{lab.name}/ is as handed out again.")
+    return 0
+
+
+def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    status = commands.add_parser("status", aliases=["list"],
+                                 help="every lab in course order: done, in progress, score")
+    status.set_defaults(handler=cmd_status)
+    hint = commands.add_parser("hint", help="the next hint for the first failing test of LAB")
+    hint.add_argument("lab", metavar="LAB")
+    hint.set_defaults(handler=cmd_hint)
+    watch = commands.add_parser("watch", help="test LAB again each time one of its files is "
+                                              "saved (Ctrl-C to stop)")
+    watch.add_argument("lab", metavar="LAB")
+    watch.add_argument("--interval", type=float, default=WATCH_INTERVAL_S,
+                       help=argparse.SUPPRESS)
+    watch.set_defaults(handler=cmd_watch)
+    reset = commands.add_parser("reset", help="restore LAB's skeleton (your files are backed up)")
+    reset.add_argument("lab", metavar="LAB")
+    reset.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    reset.set_defaults(handler=cmd_reset)
