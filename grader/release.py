@@ -10,6 +10,7 @@ grader, the labs' assignments and tests, the harness, the skeletons, the student
 What stays out: `solutions/`, every lab's `hidden/` tests (and their entries in labs.toml,
 hints included), the kit's own tests (`tests/`: invariants, broken implementations), the
 sample class (`examples/`: it holds complete solutions), the instructor's guide, build output.
+It gets a GitHub Classroom workflow (grader/export.py), so it can serve as a template repository.
 Without `solutions/`, the tests that pair a program with the reference skip, saying why.
 """
 
@@ -25,6 +26,7 @@ import tomllib
 from pathlib import Path
 
 from grader import manifest as manifest_mod
+from grader.export import export_classroom
 
 RELEASE_NAME = "socklab-student"
 
@@ -137,9 +139,10 @@ def write_tarball(folder: Path, tarball: Path) -> None:
         compressed.write(buffer.getvalue())
 
 
-def build_release(kit_root: Path, out_dir: Path) -> tuple[Path, Path]:
+def build_release(kit_root: Path, out_dir: Path, classroom: bool = True) -> tuple[Path, Path]:
     """Writes out_dir/socklab-student/ and out_dir/socklab-student.tar.gz; returns both.
-    An older release in out_dir is replaced."""
+    An older release in out_dir is replaced. With `classroom`, the release is ready to be a
+    GitHub Classroom template repository: it holds .github/workflows/classroom.yml."""
     kit_root = kit_root.resolve()
     out_dir = out_dir.resolve()
     folder = out_dir / RELEASE_NAME
@@ -155,6 +158,8 @@ def build_release(kit_root: Path, out_dir: Path) -> tuple[Path, Path]:
     try:
         copy_tree(kit_root, staging)
         check_release(staging)
+        if classroom:
+            export_classroom(staging, staging)
         staging.rename(folder)
     finally:
         if staging.exists():
