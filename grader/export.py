@@ -267,8 +267,8 @@ def run_autograder(root: Path, labs: list[str] | None = None,
 
 # --- GitHub Classroom -----------------------------------------------------------------------
 
-CLASSROOM_WORKFLOW = """# GitHub Classroom autograding for a socklab student repository (a student release:
-# `socklab release`). Written by `socklab export classroom`.
+CLASSROOM_WORKFLOW = """# GitHub Classroom autograding for a socklab student repository
+# (a student release: `socklab release`). Written by `socklab export classroom`.
 #
 # It installs the Debian/Ubuntu packages socklab needs, tests {labs_text} with
 # `./socklab test` (the table of results is in the step's log; the step fails when points
@@ -297,11 +297,11 @@ jobs:
       - name: Test {labs_text}
         id: socklab
         continue-on-error: true
-        run: ./socklab test {labs}--json socklab-results.json
+        run: ./socklab test {labs}--json socklab.json
       - name: Points per test
         id: points
         if: always()
-        run: /usr/bin/python3 -m grader.export classroom-result socklab-results.json >> "$GITHUB_OUTPUT"
+        run: /usr/bin/python3 -m grader.export classroom-result socklab.json >>"$GITHUB_OUTPUT"
       - name: Autograding Reporter
         if: always()
         uses: classroom-resources/autograding-grading-reporter@v1
