@@ -5,9 +5,10 @@
 # pandoc into OUT (default build/site/), keeping the repository's layout, so that the pages'
 # relative links work once `.md` becomes `.html` (docs/site.lua rewrites them). Each page gets
 # docs/site.css, a bar with the course index and its English/Korean twin, and a table of
-# contents. Mermaid diagrams stay as their source text in a framed block: no Debian package
-# renders Mermaid offline, and the source of a sequence diagram reads well as it is.
-# OUT/index.html lists every page in course order. Needs: pandoc (apt-get install pandoc).
+# contents. No Debian package renders Mermaid offline, so docs/site.lua draws the sequence
+# diagrams itself, as inline SVG; any other Mermaid diagram stays as its source text.
+# OUT/index.html lists every page in course order. At the end, every local link and anchor of
+# the built site is checked; a dead one fails the build. Needs: pandoc (apt-get install pandoc).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -39,7 +40,8 @@ for page in "${found[@]}"; do
 done
 
 # Build beside OUT and swap at the end: a failed build leaves the previous site whole.
-tmp=$(mktemp -d "${OUT%/}.tmp.XXXXXX" 2>/dev/null || { mkdir -p "$(dirname "$OUT")"; mktemp -d "${OUT%/}.tmp.XXXXXX"; })
+mkdir -p "$(dirname "$OUT")"
+tmp=$(mktemp -d "${OUT%/}.tmp.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 cp "$HERE/site.css" "$tmp/site.css"
 assets="$tmp/.assets"
@@ -112,8 +114,9 @@ rm -f "$assets" "$tmp/.nav.html"
     echo '<link rel="stylesheet" href="site.css"></head><body>'
     echo '<h1>socklab — socket programming in C</h1>'
     echo '<p>The course, in reading order. Every page has an English and a Korean version.'
-    echo '<br>과정의 모든 페이지를 읽는 순서대로 모았습니다. 각 페이지는 영어와 한국어로 있습니다.</p>'
-    echo '<table class="site-index"><thead><tr><th>English</th><th>한국어</th><th>file</th></tr></thead><tbody>'
+    echo '<br>과정의 모든 페이지를 읽는 순서대로 모았습니다. 각 페이지는 영어와 한국어로 있습니다.'
+    echo '</p><table class="site-index">'
+    echo '<thead><tr><th>English</th><th>한국어</th><th>file</th></tr></thead><tbody>'
     for page in "${pages[@]}"; do
         [[ $page == *.ko.md ]] && continue
         ko=${page%.md}.ko.md

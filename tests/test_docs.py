@@ -204,7 +204,8 @@ def link_problems(path: Path) -> Iterator[str]:
         where = f"{source.rel}:{line}: link '{raw}'"
         resolved = (path.parent / target).resolve() if target else path.resolve()
         if not resolved.exists():
-            yield f"{where}: no such file {resolved.relative_to(ROOT) if ROOT in resolved.parents else resolved}"
+            shown = resolved.relative_to(ROOT) if ROOT in resolved.parents else resolved
+            yield f"{where}: no such file {shown}"
             continue
         if ROOT != resolved and ROOT not in resolved.parents:
             yield f"{where}: points outside the repository"
@@ -220,9 +221,10 @@ def link_problems(path: Path) -> Iterator[str]:
 
 
 LINKED_PAGES = doc_pages() + lab_pages()
+CHECKED_LINKS = LINKED_PAGES + sorted(ROOT.glob("README*.md"))   # the site renders those too
 
 
-@pytest.mark.parametrize("path", LINKED_PAGES, ids=[rel(p) for p in LINKED_PAGES])
+@pytest.mark.parametrize("path", CHECKED_LINKS, ids=[rel(p) for p in CHECKED_LINKS])
 def test_links_resolve(path: Path) -> None:
     problems = list(link_problems(path))
     if problems:
