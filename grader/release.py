@@ -9,7 +9,8 @@ grader, the labs' assignments and tests, the harness, the skeletons, the student
 
 What stays out: `solutions/`, every lab's `hidden/` tests (and their entries in labs.toml,
 hints included), the kit's own tests (`tests/`: invariants, broken implementations), the
-sample class (`examples/`: it holds complete solutions), the instructor's guide, build output.
+sample class (`examples/`: it holds complete solutions), build output. (The docs go whole,
+the instructor's guide too: it holds no secret, and the pages link to one another.)
 It gets a GitHub Classroom workflow (grader/export.py), so it can serve as a template repository.
 Without `solutions/`, the tests that pair a program with the reference skip, saying why.
 """
@@ -35,7 +36,6 @@ RELEASE_NAME = "socklab-student"
 INCLUDED = ("README.md", "README.ko.md", "LICENSE", "Makefile", "socklab", "grader", "labs",
             "skeletons", "docs")
 EXCLUDED_PARTS = {"__pycache__", ".pytest_cache", "hidden", ".git"}
-INSTRUCTOR_DOCS = re.compile(r"^instructor-guide(\.[a-z]{2})?\.md$")
 TABLE_HEADER = re.compile(r"^\[\[?[^\]]+\]\]?\s*(#.*)?$")
 
 
@@ -46,8 +46,6 @@ class ReleaseError(Exception):
 def excluded(relative: Path) -> bool:
     parts = relative.parts
     if any(part in EXCLUDED_PARTS for part in parts):
-        return True
-    if parts[0] == "docs" and INSTRUCTOR_DOCS.match(relative.name):
         return True
     return relative.suffix in (".pyc", ".orig", ".rej") or relative.name.endswith("~")
 

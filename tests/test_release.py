@@ -94,7 +94,6 @@ def test_the_release_holds_what_students_need_and_nothing_else() -> None:
     assert not [p for p in release.rglob("hidden")], "hidden test folders in the release"
     assert not [p for p in release.rglob("*.patch")], "broken implementations in the release"
     assert not [p for p in release.rglob("__pycache__")]
-    assert not list(release.glob("docs/instructor-guide*"))
     manifest = load(release)
     assert [lab.name for lab in manifest.labs] == [lab.name for lab in load(KIT).labs]
     assert not [t for lab in manifest.labs for t in lab.tests if t.hidden]
@@ -117,7 +116,6 @@ def fake_kit(root: Path) -> Path:
         (root / tree / "01-fake").mkdir(parents=True)
         (root / tree / "01-fake" / "server.c").write_text(f"/* {text} */\n")
     for name in ("examples/alice/01-fake/server.c", "tests/broken/01-fake/x.patch",
-                 "docs/instructor-guide.md", "docs/instructor-guide.ko.md",
                  "docs/student-guide.md", "grader/__pycache__/x.pyc"):
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text("SOLUTION" if "examples" in name else "x\n")
@@ -137,7 +135,6 @@ def test_hidden_tests_leave_the_manifest_with_their_hints(tmp_path: Path) -> Non
     everything = "".join(p.read_text() for p in folder.rglob("*") if p.is_file())
     assert "SECRET" not in everything and "SOLUTION" not in everything
     assert (folder / "docs" / "student-guide.md").is_file()
-    assert not (folder / "docs" / "instructor-guide.ko.md").exists()
     # a manifest without hidden tests is kept byte for byte
     text = (kit / "labs" / "labs.toml").read_text()
     public = text.replace("hidden = true\n", "")
