@@ -261,3 +261,21 @@ def test_classroom_commands_work_in_a_student_release(tmp_path: Path) -> None:
     assert payload["max_score"] == 4 and payload["status"] == "fail"
     assert [(t["name"].split(" ")[1], t["score"]) for t in payload["tests"]] == [
         ("[build]", 1), ("[works]", 0)]
+
+
+def test_cli_parsers_write_what_they_say(tmp_path: Path, capsys: Any) -> None:
+    import argparse
+
+    from grader.cli_export import add_export_parsers
+    top = argparse.ArgumentParser(prog="socklab")
+    add_export_parsers(top.add_subparsers(dest="command", required=True))
+    manifest = load(KIT)
+    for argv, made in (
+            (["export", "gradescope", "01", "-o", str(tmp_path / "g.zip")], tmp_path / "g.zip"),
+            (["export", "classroom", "-o", str(tmp_path / "repo")],
+             tmp_path / "repo" / ".github" / "workflows" / "classroom.yml"),
+            (["release", "-o", str(tmp_path / "rel")], tmp_path / "rel" / "socklab-student.tar.gz")):
+        args = top.parse_args(argv)
+        assert args.handler(args, manifest) == 0
+        assert made.is_file(), argv
+        assert str(made.name) in capsys.readouterr().out
