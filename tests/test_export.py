@@ -274,7 +274,8 @@ def test_cli_parsers_write_what_they_say(tmp_path: Path, capsys: Any) -> None:
             (["export", "gradescope", "01", "-o", str(tmp_path / "g.zip")], tmp_path / "g.zip"),
             (["export", "classroom", "-o", str(tmp_path / "repo")],
              tmp_path / "repo" / ".github" / "workflows" / "classroom.yml"),
-            (["release", "-o", str(tmp_path / "rel")], tmp_path / "rel" / "socklab-student.tar.gz")):
+            (["release", "-o", str(tmp_path / "rel")],
+             tmp_path / "rel" / "socklab-student.tar.gz")):
         args = top.parse_args(argv)
         assert args.handler(args, manifest) == 0
         assert made.is_file(), argv
