@@ -284,3 +284,14 @@ function CodeBlock(block)
     '<figure class="mermaid-source"><figcaption>diagram · Mermaid source</figcaption>'
     .. '<pre class="mermaid">' .. source .. '</pre></figure>')
 end
+
+-- The page's first heading becomes its title, so that pandoc's template puts it above the
+-- table of contents (which then lists the page's sections, not the title itself).
+function Pandoc(doc)
+  local first = doc.blocks[1]
+  if first and first.t == "Header" and first.level == 1 then
+    doc.meta.title = pandoc.MetaInlines(first.content)
+    doc.blocks:remove(1)
+  end
+  return doc
+end
