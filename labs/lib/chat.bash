@@ -86,14 +86,13 @@ $(head -n 30 "$dir/log")"
     done
 }
 
+# args.h is lab 01's, tested in full there; here, one case of each kind, so that a change to
+# main() that bypasses it shows.
 test_args() {
-    local bad
-    for bad in 0 65536 -1 80x abc ""; do assert_usage server "$bad"; done
+    assert_usage server 80x
     assert_usage server 8080 extra
-    for bad in localhost 256.1.1.1 "127.0.0.1 0" "127.0.0.1 http"; do
-        # shellcheck disable=SC2086  # split "HOST PORT" into two arguments on purpose
-        assert_usage client $bad
-    done
+    assert_usage client localhost
+    assert_usage client 127.0.0.1 65536
     assert_usage client 127.0.0.1 8080 extra
 }
 
@@ -179,14 +178,16 @@ SCRIPT
     assert_conversation
 }
 
-# Two lines in one segment (nc writes its whole input at once): printed as two messages,
-# each answered in turn, and the end of the client's input after them is still seen.
+# Two lines in one segment: printed as two messages, each answered in turn, and the end of
+# the client's input after them is still seen. Two chat programs never send two lines in a
+# row (turns alternate), so the client is nc, which sends its whole input at once; the relay
+# holds what arrives for 50 ms and forwards it in one send(), so the lines surely share one.
 test_coalesce() {
     printf 'first line\nsecond line\n' >"$WORK/client.in"
     printf 'first answer\nsecond answer\n' >"$WORK/server.in"
     # -N: shut down the sending side at the end of input, as the contract's client does.
     session impl none --client "nc -N 127.0.0.1 {port}" --client-stdin "$WORK/client.in" \
-        --server-stdin "$WORK/server.in"
+        --server-stdin "$WORK/server.in" --relay "$(relay_cmd tcp --coalesce 50 --seed "$SEED")"
     assert_ok server "${SERVER_OPENING[@]}" "Client: first line" "Client: second line" \
         "Connection closed by client."
     assert_status client "exit 0"
