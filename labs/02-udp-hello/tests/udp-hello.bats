@@ -2,6 +2,7 @@
 # Lab 02 — UDP hello. Each test's [id] is its key in labs/labs.toml (points, hints).
 
 load ../../lib/socklab
+# shellcheck disable=SC2034  # PROTO and CLIENT_ARGS are read by socklab.bash's session()
 PROTO=udp   # session.py waits for the server's UDP port, not for a TCP listener
 
 SERVER_LINES=("Message from client: Hello from client" "Hello message sent")
@@ -80,6 +81,7 @@ nc_got() {
 @test "[host] client sends to HOST, not to INADDR_ANY" {
     # The stand-in server listens on 127.0.0.2 only: a datagram sent to INADDR_ANY reaches
     # 127.0.0.1 on Linux, where nobody listens.
+    # shellcheck disable=SC2034
     CLIENT_ARGS='127.0.0.2 {port}'
     session none impl --server "/usr/bin/python3 $PEER {port} --bind 127.0.0.2" --deadline 6
     grep -q "^received 'Hello from client'" "$S/server.stdout" || fail "$(printf '%s' \
