@@ -286,3 +286,27 @@ def test_cli_parsers_write_what_they_say(tmp_path: Path, capsys: Any) -> None:
         assert args.handler(args, manifest) == 0
         assert made.is_file(), argv
         assert str(made.name) in capsys.readouterr().out
+
+
+def test_gradescope_runs_hidden_tests_and_marks_them(tmp_path: Path) -> None:
+    kit = fake_kit(tmp_path / "kit")
+    (kit / "labs" / "01-fake" / "hidden").mkdir()
+    (kit / "labs" / "01-fake" / "hidden" / "secret.bats").write_text(
+        '@test "[secret] a test students do not get" {\n'
+        '    echo "SECRET DETAIL"\n    grep -q yes "$SOCKLAB_IMPL/answer"\n}\n')
+    with (kit / "labs" / "labs.toml").open("a") as manifest:
+        manifest.write('[[lab.test]]\nid = "secret"\npoints = 5\nhidden = true\n')
+    zip_path = export_gradescope(kit, tmp_path / "autograder.zip", hidden_visibility="hidden")
+    with zipfile.ZipFile(zip_path) as archive:
+        assert "labs/01-fake/hidden/secret.bats" in archive.namelist()
+    root = unpack(zip_path, tmp_path / "ag")
+    (root / "submission" / "01-fake").mkdir()
+    (root / "submission" / "01-fake" / "answer").write_text("no\n")
+    data = results_of(root, run_autograder(root))
+    tests = {t["name"].split(" ")[1]: t for t in data["tests"]}
+    assert list(tests) == ["[build]", "[works]", "[ref]", "[secret]"]
+    assert tests["[ref]"]["status"] == "passed"                   # the zip holds solutions/
+    secret = tests["[secret]"]
+    assert (secret["status"], secret["max_score"], secret["visibility"]) == ("failed", 5, "hidden")
+    assert "SECRET DETAIL" in secret["output"]
+    assert data["score"] == 3 and "socklab: 3/11 points" in data["output"]
