@@ -12,8 +12,9 @@ import os
 import re
 import subprocess
 import tarfile
-from functools import cache
 from pathlib import Path
+
+import pytest
 
 from conftest import KIT
 from grader.manifest import load
@@ -24,10 +25,10 @@ MIN_LINE = 16        # shorter lines ("return 0;", "}") say nothing about where 
 RESULT_LINE = re.compile(r"^\s+(OK|FAIL|SKIP)\s+\S+\s+\S+\s+([\w.-]+)\s+(.*)$")
 
 
-@cache
-def release_of_kit() -> Path:
-    out = Path(__import__("tempfile").mkdtemp(prefix="socklab-release-"))
-    folder, _ = build_release(KIT, out)
+@pytest.fixture(scope="module")
+def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One release of the kit for this file's tests (pytest removes it with old runs)."""
+    folder, _ = build_release(KIT, tmp_path_factory.mktemp("release"))
     return folder
 
 
@@ -71,17 +72,16 @@ def solution_code_in(tree: Path, lines: dict[str, Path]) -> list[str]:
     return found
 
 
-def test_no_solution_code_in_the_release() -> None:
+def test_no_solution_code_in_the_release(release: Path) -> None:
     lines = distinctive_solution_lines()
     assert len(lines) > 100, "too few distinctive lines for the check to mean anything"
     # the check finds solution code where it is...
     assert solution_code_in(KIT / "solutions", lines)
     # ...and there is none in the release
-    assert solution_code_in(release_of_kit(), lines) == []
+    assert solution_code_in(release, lines) == []
 
 
-def test_the_release_holds_what_students_need_and_nothing_else() -> None:
-    release = release_of_kit()
+def test_the_release_holds_what_students_need_and_nothing_else(release: Path) -> None:
     for needed in ("Makefile", "socklab", "README.md", "grader/cli.py", "labs/labs.toml",
                    "labs/lib/socklab.bash", "labs/lib/session.py",
                    "labs/01-tcp-hello/tests/tcp-hello.bats", "skeletons/01-tcp-hello/server.c",
@@ -155,8 +155,7 @@ def test_the_tarball_is_the_folder_and_reproducible(tmp_path: Path) -> None:
     assert mode == 0o755
 
 
-def test_make_check_works_in_the_release_and_skips_the_reference() -> None:
-    release = release_of_kit()
+def test_make_check_works_in_the_release_and_skips_the_reference(release: Path) -> None:
     lab = load(release).find("01")
     proc = subprocess.run(["make", "--no-print-directory", "check", "LAB=01"], cwd=release,
                           capture_output=True, text=True, timeout=CHECK_DEADLINE_S,
