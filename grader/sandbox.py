@@ -1,0 +1,195 @@
+"""The sandbox that student code runs in: what this machine offers, and the commands to use.
+
+Student code is untrusted: a submission may fork-bomb, kill every process it can, fill the
+disk, keep a port after its test, or read the reference solutions and print them. Two layers,
+built from Debian's tools (bubblewrap, setpriv, prlimit, unshare), keep it in:
+
+outer  one per student x lab: the whole Bats run (Bats, the harness, the reference programs)
+       gets its own network namespace with only loopback up, so parallel runs never clash on
+       ports and nothing outside is reachable; its own PID namespace, so `kill(-1, SIGKILL)`
+       or a fork bomb harms nothing outside; and its own /tmp, so runs never see each other's
+       scratch folders. RunConfig.outer.
+wrap   one per program: every student program (and the compiler on the student's sources)
+       runs through grader/sandbox-exec: its own PID namespace (whatever it forks dies with
+       it, daemons included), a mount view holding only the system (/usr, /etc), its own
+       build folder (read-only) and its test's scratch folder (the only writable place) —
+       no solutions/, no hidden tests, no other student, no grader; an unprivileged user of
+       its own (a numeric uid picked per plan, so that RLIMIT_NPROC, which counts per user,
+       is this run's alone); and resource limits. RunConfig.wrap, passed to Bats as
+       SOCKLAB_WRAP.
+
+The wall-clock deadline, the kill of each program's process group and the cap on captured
+output are the harness's own (labs/lib/session.py); the sandbox adds what they cannot do.
+
+Where a mechanism is missing (not root, no bubblewrap, no user namespaces), the plan falls
+back to what is there and says, one line each, what is not protected.
+
+    plan = sandbox.plan(build_dir, impl_root, kit_root)
+    config = RunConfig(..., outer=plan.outer, wrap=plan.wrap)
+    for line in plan.warnings: print(f"socklab: {line}", file=sys.stderr)
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shlex
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+KIT_ROOT = Path(__file__).resolve().parent.parent
+LAUNCHER = "grader/sandbox-exec"          # relative to the kit's root
+PROBE_DEADLINE_S = 20.0
+
+# Limits of every student program (prlimit(1) names). Generous for the labs, tight for abuse.
+CPU_SECONDS = 60                # CPU time; the harness's wall-clock deadlines are far shorter
+ADDRESS_SPACE = 1 << 30         # bytes of virtual memory (sanitizer builds: resident size)
+PROCESSES = 64                  # processes and threads of the program's user (a fork bomb)
+FILE_SIZE = 64 << 20            # bytes of any one file it writes
+OPEN_FILES = 256                # descriptors
+OUTER_TMP_SIZE = 1 << 30        # bytes of the run's private /tmp (scratch folders live there)
+
+# Unprivileged identities: one numeric uid (and gid) per plan, from a range no Debian tool
+# hands out (adduser stops at 59999, subordinate ids start at 100000 and grow by 65536).
+UID_BASE = 1_900_000_000
+UID_SPAN = 1_000_000
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What this machine offers, found once per process."""
+
+    root: bool
+    bwrap: str | None           # bubblewrap's path, when it works here
+    bwrap_problem: str          # why not, when it does not
+    unshare: str | None         # util-linux unshare with ip(8), for the outer without bwrap
+    setpriv: bool
+    prlimit: bool
+
+
+@dataclass(frozen=True)
+class SandboxPlan:
+    outer: tuple[str, ...]      # RunConfig.outer
+    wrap: str                   # RunConfig.wrap (SOCKLAB_WRAP)
+    warnings: tuple[str, ...]   # one line per missing mechanism
+    uid: int | None             # the programs' user, when root drops to one
+    scratch_root: Path          # where the run's scratch folders are, as the run sees it
+
+
+def _works(argv: list[str]) -> tuple[bool, str]:
+    try:
+        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=PROBE_DEADLINE_S)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return False, str(error)
+    detail = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
+    return done.returncode == 0, detail
+
+
+@cache
+def probe() -> Probe:
+    """Tries each mechanism once (a few tens of milliseconds); cached for the process."""
+    root = os.geteuid() == 0
+    bwrap = shutil.which("bwrap")
+    problem = "bubblewrap is not installed (Debian package bubblewrap)"
+    if bwrap:
+        # The outer's namespaces, and (as a user) a second sandbox inside the first.
+        test = [bwrap, "--unshare-net", "--unshare-pid", "--die-with-parent", "--dev-bind",
+                "/", "/", "--proc", "/proc", "--", "true"]
+        if not root:
+            test[-1:] = [bwrap, "--unshare-pid", "--ro-bind", "/", "/", "--", "true"]
+        ok, detail = _works(test)
+        if not ok:
+            problem = f"bubblewrap cannot create namespaces here ({detail}; as a user it " \
+                      f"needs user namespaces: sysctl kernel.unprivileged_userns_clone=1)"
+            bwrap = None
+    unshare = shutil.which("unshare")
+    ip = shutil.which("ip")
+    if unshare and ip and root and not bwrap:
+        ok, _ = _works([unshare, "--net", "--pid", "--fork", "--mount-proc", "--", ip, "link",
+                        "set", "lo", "up"])
+        unshare = unshare if ok else None
+    else:
+        unshare = None
+    return Probe(root=root, bwrap=bwrap, bwrap_problem=problem if not bwrap else "",
+                 unshare=unshare, setpriv=shutil.which("setpriv") is not None,
+                 prlimit=shutil.which("prlimit") is not None)
+
+
+def _under_tmp(path: Path) -> bool:
+    return path.resolve().is_relative_to(Path("/tmp"))
+
+
+def _outer_bwrap(bwrap: str, keep: list[Path]) -> tuple[str, ...]:
+    """A private network (loopback only), PID namespace and /tmp for one Bats run. What the run
+    needs from the host's /tmp (its build cache, the tree under test, the kit) is bound back."""
+    argv = [bwrap, "--unshare-net", "--unshare-pid", "--unshare-ipc", "--die-with-parent",
+            "--dev-bind", "/", "/", "--proc", "/proc",
+            "--size", str(OUTER_TMP_SIZE), "--perms", "1777", "--tmpfs", "/tmp"]
+    for path in keep:
+        if _under_tmp(path) and path.exists():
+            real = str(path.resolve())
+            argv += ["--bind", real, real]
+    argv += ["--setenv", "TMPDIR", "/tmp", "--"]
+    return tuple(argv)
+
+
+def _outer_unshare(unshare: str) -> tuple[str, ...]:
+    """Without bubblewrap, as root: util-linux unshare, then loopback up (it starts down)."""
+    return (unshare, "--net", "--pid", "--fork", "--kill-child", "--mount-proc", "--",
+            "/bin/sh", "-c", 'ip link set lo up && exec "$@"', "socklab-outer")
+
+
+def plan(build_dir: Path, impl_root: Path, kit_root: Path = KIT_ROOT,
+         enabled: bool = True) -> SandboxPlan:
+    """The outer and wrap commands for one run (call it once per student: each call picks a
+    fresh user), with a warning line for each protection this machine cannot give."""
+    if not enabled:
+        return SandboxPlan((), "", ("the sandbox is off: student programs run as you, with "
+                                    "your files and network",), None,
+                           Path(tempfile.gettempdir()))
+    found = probe()
+    warnings: list[str] = []
+    build_dir = build_dir.resolve()
+    if found.bwrap:
+        outer = _outer_bwrap(found.bwrap, [build_dir, impl_root.resolve(), kit_root.resolve()])
+        scratch = Path("/tmp")
+    elif found.unshare:
+        outer = _outer_unshare(found.unshare)
+        scratch = Path(tempfile.gettempdir())
+        warnings.append(f"sandbox: {found.bwrap_problem}: student programs can read every "
+                        f"file (solutions/ included); Bats runs share /tmp")
+    else:
+        outer = ()
+        scratch = Path(tempfile.gettempdir())
+        warnings.append(f"sandbox: {found.bwrap_problem}, and no private network is possible "
+                        f"without it as a user: tests share this machine's ports and network, "
+                        f"student programs can read every file you can and signal your "
+                        f"processes")
+    uid: int | None = None
+    launcher = [str(kit_root.resolve() / LAUNCHER), "--build-dir", str(build_dir),
+                "--scratch-root", str(scratch)]
+    if found.root and found.setpriv:
+        uid = UID_BASE + secrets.randbelow(UID_SPAN)
+        launcher += ["--uid", str(uid), "--gid", str(uid)]
+    elif found.root:
+        warnings.append("sandbox: setpriv (util-linux) is missing: student programs run as "
+                        "root inside the sandbox")
+    else:
+        warnings.append("sandbox: not root: student programs run as you (no separate user), "
+                        "so they can write your files where the mount view shows them")
+    if not found.prlimit:
+        warnings.append("sandbox: prlimit (util-linux) is missing: no CPU, memory, process, "
+                        "file-size or descriptor limits")
+        return SandboxPlan(outer, "", tuple(warnings), None, scratch)
+    launcher += ["--cpu", str(CPU_SECONDS), "--as", str(ADDRESS_SPACE),
+                 "--nproc", str(PROCESSES), "--fsize", str(FILE_SIZE),
+                 "--nofile", str(OPEN_FILES)]
+    if not found.bwrap:
+        launcher.append("--no-bwrap")
+    launcher.append("--")
+    return SandboxPlan(outer, shlex.join(launcher), tuple(warnings), uid, scratch)
