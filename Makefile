@@ -1,8 +1,11 @@
 # socklab — socket programming labs in C, with tests that grade them.
 #
+#   make class               the main job: grade the sample class (examples/), print the gradebook
 #   make check LAB=01        the student's loop: build and test one lab of skeletons/, with a score
 #   make grade               every lab of an implementation tree (IMPL=solutions for the reference)
 #   make test                the kit's own test suite (the reference passes, skeletons fail, ...)
+#   make docs                the course as a static HTML site in build/site/ (offline, pandoc)
+#   make release             the student tree (no solutions, no hidden tests) in release/
 #   make clean               remove what the build left behind
 #
 # Every target first installs what it needs from Debian (grader/install-deps.sh).
@@ -14,18 +17,25 @@ IMPL ?= skeletons
 LAB ?=
 JOBS ?=
 
-.PHONY: all help deps deps-test check grade test clean
+CLASS_DIR := build/example-class
+CLASS_OUT := out/example-class
+
+.PHONY: all help deps deps-test class check grade test docs release clean
 
 all: help
 
 help:
-	@sed -n '3,9p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@grader/install-deps.sh core
 
 deps-test:
 	@grader/install-deps.sh test
+
+class: deps
+	$(PYTHON) examples/make_class.py $(CLASS_DIR)
+	$(SOCKLAB) grade $(CLASS_DIR) -o $(CLASS_OUT) $(if $(JOBS),-j $(JOBS))
 
 check: deps
 	@if [ -z "$(LAB)" ]; then echo "usage: make check LAB=01   (labs: $$(ls labs | grep -E '^[0-9]' | tr '\n' ' '))" >&2; exit 2; fi
@@ -36,6 +46,13 @@ grade: deps
 
 test: deps-test
 	$(PYTHON) -m pytest -q tests
+
+docs:
+	@grader/install-deps.sh docs
+	docs/build-site.sh
+
+release: deps
+	$(SOCKLAB) release -o release
 
 clean:
 	rm -rf build out release .pytest_cache

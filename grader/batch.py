@@ -87,10 +87,10 @@ class Progress:
             self.stream.write("\n")
 
 
-def grade_class(manifest: Manifest, submissions: Path, work: Path, config: RunConfig,
-                jobs: int, include_hidden: bool) -> list[StudentResult]:
-    """Grades every student; archives are unpacked under `work`."""
-    labs = [lab if include_hidden else lab.without_hidden() for lab in manifest.labs]
+def grade_class(manifest: Manifest, labs: list[Lab], submissions: Path, work: Path,
+                config: RunConfig, jobs: int) -> list[StudentResult]:
+    """Grades every student on `labs` (as scored: with or without their hidden tests);
+    archives are unpacked under `work`."""
     names = {lab.name for lab in labs}
     students = discover(submissions)
     results = {s.student: StudentResult(s.student) for s in students}

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from grader import batch, progress, student
 from grader import manifest as manifest_mod
+from grader.cli_export import add_export_parsers
 from grader.report import text_report, write_json
 from grader.results import LabResult
 from grader.runner import RunConfig, run_lab
@@ -84,6 +85,8 @@ def add_grade_parser(commands: argparse._SubParsersAction) -> None:  # type: ign
         description="Grades every student (a folder or a .zip/.tar.gz archive each, holding "
                     "lab folders like skeletons/) on every lab, in parallel.")
     grade.add_argument("submissions", type=Path, metavar="SUBMISSIONS_DIR")
+    grade.add_argument("labs", nargs="*", metavar="LAB",
+                       help="labs to grade, e.g. 01 (default: all)")
     grade.add_argument("-o", "--out", type=Path, default=Path("out"),
                        help="folder for the gradebook and reports (default: out/)")
     grade.add_argument("-j", "--jobs", type=int, default=default_jobs(),
@@ -101,14 +104,15 @@ def cmd_grade(args: argparse.Namespace, manifest: manifest_mod.Manifest) -> int:
         print(f"socklab: {args.submissions}: no such folder", file=sys.stderr)
         return EXIT_USAGE
     started = time.monotonic()
-    labs = [lab if args.hidden else lab.without_hidden() for lab in manifest.labs]
+    chosen = [manifest.find(key) for key in args.labs] or list(manifest.labs)
+    labs = [lab if args.hidden else lab.without_hidden() for lab in chosen]
     with tempfile.TemporaryDirectory(prefix="socklab-class-") as scratch:
         config = RunConfig(impl_root=Path(scratch), build_dir=Path(scratch) / "build",
                            reference=not args.no_reference,
                            tests_dirs=("tests", "hidden") if args.hidden else ("tests",))
         try:
-            results = batch.grade_class(manifest, args.submissions.resolve(),
-                                        Path(scratch) / "work", config, args.jobs, args.hidden)
+            results = batch.grade_class(manifest, labs, args.submissions.resolve(),
+                                        Path(scratch) / "work", config, args.jobs)
         except batch.SubmissionError as error:
             print(f"socklab: {error}", file=sys.stderr)
             return EXIT_USAGE
@@ -130,6 +134,7 @@ def parser() -> argparse.ArgumentParser:
     add_test_parser(commands)
     add_grade_parser(commands)
     student.add_parsers(commands)
+    add_export_parsers(commands)
     return top
 
 

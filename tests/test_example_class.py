@@ -1,0 +1,56 @@
+"""The sample class that README's first command grades: built from examples/class.toml, it
+gets the gradebook its students deserve, and its hostile student leaves nothing running."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+from pathlib import Path
+
+from conftest import KIT, PYTHON
+from grader.manifest import load
+
+LAB = load(KIT).find("01").without_hidden()
+
+
+def points(*test_ids: str) -> int:
+    return sum(t.points for t in LAB.tests if t.id in test_ids)
+
+
+def left_running() -> list[str]:
+    """Programs still running from a class run's build folder (socklab-class-*)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            program = os.readlink(f"/proc/{pid}/exe")
+        except OSError:
+            continue
+        if "/socklab-class-" in program:
+            found.append(f"{pid} {program}")
+    return found
+
+
+def test_sample_class_gets_the_gradebook_it_deserves(tmp_path: Path) -> None:
+    subs, out = tmp_path / "class", tmp_path / "out"
+    built = subprocess.run([PYTHON, "examples/make_class.py", str(subs)], cwd=KIT,
+                           capture_output=True, text=True, timeout=60)
+    assert built.returncode == 0, built.stderr
+    graded = subprocess.run(
+        [PYTHON, "-m", "grader", "grade", str(subs), "01", "-o", str(out)], cwd=KIT,
+        capture_output=True, text=True, timeout=900,
+        env={"PATH": "/usr/local/bin:/usr/bin:/bin", "PYTHONPATH": str(KIT)})
+    assert graded.returncode == 0, graded.stdout + graded.stderr
+    rows = {r["student"]: r for r in csv.DictReader(open(out / "gradebook.csv", newline=""))}
+    full = LAB.max_points
+    assert {name: int(row["01-tcp-hello"]) for name, row in rows.items()} == {
+        "kim-complete": full,
+        "lee-partial": full,
+        "park-buggy": full - points("valgrind"),                 # the descriptor it leaks
+        "choi-no-build": 0,
+        # only the reference client's tests: the hostile server earns nothing
+        "jung-hostile": points("build", "ref-server", "no-server", "silent-server"),
+    }
+    assert "kim-complete" in graded.stdout and "report:" in graded.stdout
+    assert (out / "report.html").exists() and (out / "junit" / "park-buggy.xml").exists()
+    assert left_running() == []
