@@ -90,6 +90,10 @@ def copy_tree(kit_root: Path, target: Path) -> list[Path]:
         destination = target / relative
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(kit_root / relative, destination)
+    # `socklab reset` restores a lab from this copy of the skeletons as handed out: a student's
+    # copy of the release may have no git history to restore from.
+    if (target / "skeletons").is_dir():
+        shutil.copytree(target / "skeletons", target / ".pristine" / "skeletons")
     manifest_path = target / "labs" / "labs.toml"
     if manifest_path.is_file():
         manifest_path.write_text(strip_hidden_tests(manifest_path.read_text(encoding="utf-8")),

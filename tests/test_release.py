@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import tarfile
 from pathlib import Path
@@ -173,3 +174,17 @@ def test_make_check_works_in_the_release_and_skips_the_reference(release: Path) 
     assert all("reference solution is not available" in why for why in skipped.values()), out
     total = re.search(r"Total: (\d+)/(\d+) points", out)
     assert total and int(total.group(1)) == sum(t.points for t in lab.tests if t.id in given)
+
+
+def test_reset_works_in_the_release_without_git(release: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "student"
+    shutil.copytree(release, copy)
+    server = copy / "skeletons" / "01-tcp-hello" / "server.c"
+    original = server.read_bytes()
+    server.write_text("/* my attempt */\n")
+    reset = subprocess.run([str(copy / "socklab"), "reset", "01", "--yes"], cwd=copy,
+                           capture_output=True, text=True, timeout=60)
+    assert reset.returncode == 0, reset.stderr
+    assert server.read_bytes() == original
+    assert [p.read_text() for p in (copy / "build" / "backup").glob("*/server.c")] == \
+        ["/* my attempt */\n"]
