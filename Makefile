@@ -4,6 +4,7 @@
 #   make check LAB=01        the student's loop: build and test one lab of skeletons/, with a score
 #   make grade               every lab of an implementation tree (IMPL=solutions for the reference)
 #   make test                the kit's own test suite (the reference passes, skeletons fail, ...)
+#   make bench               benchmarks: lab 06 vs TCP and TFTP, the relay, grading a class
 #   make docs                the course as a static HTML site in build/site/ (offline, pandoc)
 #   make release             the student tree (no solutions, no hidden tests) in release/
 #   make clean               remove what the build left behind
@@ -20,12 +21,12 @@ JOBS ?=
 CLASS_DIR := build/example-class
 CLASS_OUT := out/example-class
 
-.PHONY: all help deps deps-test class check grade test docs release clean
+.PHONY: all help deps deps-test class check grade test bench docs release clean
 
 all: help
 
 help:
-	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,13p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@grader/install-deps.sh core
@@ -46,6 +47,12 @@ grade: deps
 
 test: deps-test
 	$(PYTHON) -m pytest -q tests
+
+bench:
+	@grader/install-deps.sh bench
+	tests/bench/udp_done_bench.sh
+	$(PYTHON) tests/bench/relay_bench.py
+	$(PYTHON) tests/bench/class_bench.py --labs 01 --sizes 25 50 100
 
 docs:
 	@grader/install-deps.sh docs
