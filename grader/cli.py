@@ -46,6 +46,8 @@ def add_test_parser(commands: argparse._SubParsersAction) -> None:  # type: igno
     test.add_argument("--no-reference", action="store_true",
                       help="do not cross-test against solutions/ (as in a student release)")
     test.add_argument("--seed", default=None, help="seed for the fault-injection relay")
+    test.add_argument("--hidden", action="store_true",
+                      help="also run the hidden tests (labs/NN/hidden/, graders only)")
     test.set_defaults(handler=cmd_test, details="first")
 
 
@@ -56,7 +58,7 @@ def run_labs(manifest: manifest_mod.Manifest, labs: list[manifest_mod.Lab],
 
 
 def cmd_test(args: argparse.Namespace, manifest: manifest_mod.Manifest) -> int:
-    labs = [lab.without_hidden() for lab in
+    labs = [lab if args.hidden else lab.without_hidden() for lab in
             ([manifest.find(key) for key in args.labs] or list(manifest.labs))]
     impl = (args.impl or manifest.root / "skeletons").resolve()
     if not impl.is_dir():
@@ -65,7 +67,8 @@ def cmd_test(args: argparse.Namespace, manifest: manifest_mod.Manifest) -> int:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="socklab-build-") as build_dir:
         config = RunConfig(impl_root=impl, build_dir=Path(build_dir),
-                           reference=not args.no_reference, seed=args.seed)
+                           reference=not args.no_reference, seed=args.seed,
+                           tests_dirs=("tests", "hidden") if args.hidden else ("tests",))
         results = run_labs(manifest, labs, config, args.jobs)
     elapsed = time.monotonic() - started
     if impl == (manifest.root / "skeletons").resolve():   # the student's own work: remember

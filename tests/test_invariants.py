@@ -46,7 +46,7 @@ def read_broken(patch: Path) -> Broken:
 @cache
 def graded(tree: str) -> dict[str, dict[str, Any]]:
     """Grades every lab of solutions/ or skeletons/ once for the whole session."""
-    code, data, out = grade(KIT / tree, [], RUNS / f"{tree}.json")
+    code, data, out = grade(KIT / tree, [], RUNS / f"{tree}.json", "--hidden")
     assert data, f"socklab test --impl {tree} wrote no results:\n{out}"
     return {lab["name"]: lab for lab in data["labs"]}
 
@@ -64,7 +64,7 @@ def graded_broken(round_number: int) -> dict[str, dict[str, Any]]:
             subprocess.run(["patch", "-s", "-p1", "-i", str(broken.patch)], cwd=tree / lab,
                            check=True, timeout=30)
             labs.append(lab)
-    _, data, out = grade(tree, labs, RUNS / f"broken-{round_number}.json")
+    _, data, out = grade(tree, labs, RUNS / f"broken-{round_number}.json", "--hidden")
     assert data, out
     return {lab["name"]: lab for lab in data["labs"]}
 

@@ -76,6 +76,10 @@ def test_every_bats_test_is_in_the_manifest_and_back(kit: Path) -> None:
     for lab in manifest.labs:
         files = sorted((kit / "labs" / lab.name / "tests").glob("*.bats"))
         assert files, f"{lab.name} has no tests"
+        hidden_files = sorted((kit / "labs" / lab.name / "hidden").glob("*.bats"))
+        hidden_ids = [i for f in hidden_files for i in TEST_TITLE.findall(f.read_text())]
+        assert sorted(hidden_ids) == sorted(t.id for t in lab.tests if t.hidden), lab.name
+        files += hidden_files
         in_bats = [i for f in files for i in TEST_TITLE.findall(f.read_text())]
         titles = [line for f in files for line in f.read_text().splitlines()
                   if line.startswith("@test")]
