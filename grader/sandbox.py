@@ -172,7 +172,8 @@ def plan(build_dir: Path, impl_root: Path, kit_root: Path = KIT_ROOT,
                         f"processes")
     uid: int | None = None
     launcher = [str(kit_root.resolve() / LAUNCHER), "--build-dir", str(build_dir),
-                "--scratch-root", str(scratch)]
+                "--scratch-root", str(scratch), "--protect", str(impl_root.resolve()),
+                "--protect", str(kit_root.resolve())]
     if found.root and found.setpriv:
         uid = UID_BASE + secrets.randbelow(UID_SPAN)
         launcher += ["--uid", str(uid), "--gid", str(uid)]

@@ -31,6 +31,7 @@ and is killed with its whole group when the session ends, whatever happens.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import re
 import shlex
@@ -48,6 +49,7 @@ OUTPUT_CAP = 1 << 20          # bytes of each stream kept; the rest is read and 
 POLL_S = 0.005                # how often conditions are re-checked while waiting
 BIND_DEADLINE_S = 5.0         # how long a server may take to bind its port
 VALGRIND_SLOWDOWN = 4.0       # deadlines are multiplied by this under Valgrind
+VALGRIND_LOG_FD = 100         # Valgrind's report goes to a descriptor from here up
 LINE_DEADLINE_S = 2.0         # how long an expected line may take to appear
 SERVER_GRACE_S = 3.0          # how long the server may go on once the client has ended
 TCP_LISTEN = "0A"             # socket states in /proc/net/tcp (include/net/tcp_states.h)
@@ -87,7 +89,8 @@ class Program:
     """A spawned program whose output is captured line by line as it arrives."""
 
     def __init__(self, name: str, argv: list[str], out: Path, transcript: Transcript,
-                 cwd: Path, env: dict[str, str], stdin: IO[bytes] | int) -> None:
+                 cwd: Path, env: dict[str, str], stdin: IO[bytes] | int,
+                 pass_fds: tuple[int, ...] = ()) -> None:
         self.name = name
         self.out = out
         self.transcript = transcript
@@ -96,7 +99,7 @@ class Program:
         self.line_added = threading.Condition()
         self.proc = subprocess.Popen(
             argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd,
-            env=env, start_new_session=True, close_fds=True)
+            env=env, start_new_session=True, close_fds=True, pass_fds=pass_fds)
         with open(out / "pids", "a") as pids:
             pids.write(f"{self.proc.pid}\n")
         self.status = "running"
@@ -431,12 +434,26 @@ def run(opts: Options) -> int:
     error: str | None = None
 
     def start(name: str, argv: list[str], stdin_source: str | None) -> Program:
-        wrapped = argv
+        wrapped, log_fd = argv, -1
+        wrap = shlex.split(os.environ.get("SOCKLAB_WRAP", ""))   # the grader's sandbox
+        inner = len(wrap) if wrap and argv[:len(wrap)] == wrap else 0
         if name in opts.valgrind:
-            wrapped = VALGRIND + [f"--log-file={out / (name + '.valgrind')}"] + argv
+            # Valgrind goes inside the sandbox, next to the program it checks, and writes to
+            # a descriptor opened here: the session folder is not visible in the sandbox.
+            opened = os.open(out / f"{name}.valgrind", os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                             0o644)
+            log_fd = fcntl.fcntl(opened, fcntl.F_DUPFD_CLOEXEC, VALGRIND_LOG_FD)
+            os.close(opened)
+            wrapped = argv[:inner] + VALGRIND + [f"--log-fd={log_fd}"] + argv[inner:]
+        argv = argv[inner:]
         transcript.add("harness", f"starts {name}: {shlex.join(argv)}")
-        program = Program(name, wrapped, out, transcript, opts.cwd, env,
-                          stdin_for(stdin_source, scripted))
+        try:
+            program = Program(name, wrapped, out, transcript, opts.cwd, env,
+                              stdin_for(stdin_source, scripted),
+                              (log_fd,) if log_fd >= 0 else ())
+        finally:
+            if log_fd >= 0:
+                os.close(log_fd)
         (out / f"{name}.argv").write_text(shlex.join(argv) + "\n")  # without the wrapper
         programs[name] = program
         return program

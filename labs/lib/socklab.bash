@@ -47,7 +47,7 @@ PROTO=tcp
 # build_variant SRC VARIANT: compiles SRC/server.c and SRC/client.c once per content and
 # variant (gcc, clang, asan), into BUILD_DIR/<hash>-VARIANT/, with `log` and `status` beside.
 build_variant() {
-    local src=$1 variant=$2 key dir tmp rc=0 compiler=gcc flags=("${CFLAGS_STRICT[@]}")
+    local src=$1 variant=$2 key dir tmp rc=0 compiler=gcc flags=("${CFLAGS_STRICT[@]}") wrap=()
     key=$(cat "$src"/*.c "$src"/*.h 2>/dev/null | sha256sum | cut -c1-16)
     dir="$BUILD_DIR/$key-$variant"
     [[ -e "$dir/status" ]] && { echo "$dir"; return; }
@@ -55,12 +55,17 @@ build_variant() {
     [[ $variant == asan ]] && flags=("${CFLAGS_SANITIZE[@]}")
     mkdir -p "$BUILD_DIR"
     tmp=$(mktemp -d "$BUILD_DIR/.tmp.XXXXXX")
+    # The student's sources are compiled in the grader's sandbox too (an #include can name
+    # any file): they and the output folder are all the compiler sees.
+    # shellcheck disable=SC2206  # SOCKLAB_WRAP is a command line, split on purpose
+    [[ $src == "$REF" || -z ${SOCKLAB_WRAP:-} ]] || wrap=(env SOCKLAB_SANDBOX_RO="$src" \
+        SOCKLAB_SANDBOX_RW="$tmp" $SOCKLAB_WRAP)
     for program in server client; do
         if [[ ! -f "$src/$program.c" ]]; then
             echo "$src/$program.c: no such file" >>"$tmp/log"
             rc=1
-        elif ! (cd "$src" && "$compiler" "${flags[@]}" -o "$tmp/$program" "$program.c") \
-                >>"$tmp/log" 2>&1 3>&-; then
+        elif ! (cd "$src" && "${wrap[@]}" "$compiler" "${flags[@]}" -o "$tmp/$program" \
+                "$program.c") >>"$tmp/log" 2>&1 3>&-; then
             rc=1
         fi
     done
@@ -343,9 +348,11 @@ assert_usage() {
     local program=$1
     shift
     require_build impl
-    local trace="$BATS_TEST_TMPDIR/strace"
-    run --separate-stderr strace -f -qq -o "$trace" -e trace=socket \
-        "$(bin impl "$program")" "$@" 3>&-
+    local trace="$WORK/.usage-strace"
+    # In the scratch folder, through the grader's sandbox (which strace runs inside).
+    # shellcheck disable=SC2086  # SOCKLAB_WRAP is a command line, split on purpose
+    run --separate-stderr env -C "$WORK" ${SOCKLAB_WRAP:-} strace -f -qq -o "$trace" \
+        -e trace=socket "$(bin impl "$program")" "$@" 3>&-
     local shown="./$program $*"
     [[ $status == 2 ]] || fail "'$shown' should exit with status 2 (bad arguments), got $status;
 stdout: '$output'

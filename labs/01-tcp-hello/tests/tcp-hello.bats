@@ -81,8 +81,8 @@ $(head -n 30 "$dir/log")"
 }
 
 @test "[reuseaddr] server sets SO_REUSEADDR and can start again at once on the same port" {
-    session impl impl --server "strace -f -qq -o $WORK/strace -e trace=setsockopt \
-$(bin impl server) $SERVER_ARGS"
+    session impl impl --server "${SOCKLAB_WRAP:-} strace -f -qq -o $WORK/strace \
+-e trace=setsockopt $(bin impl server) $SERVER_ARGS"
     assert_session_ran server
     grep -q 'SO_REUSEADDR, \[1\]' "$WORK/strace" || fail "the server never set SO_REUSEADDR \
 (setsockopt(2), socket(7)); its setsockopt calls were:

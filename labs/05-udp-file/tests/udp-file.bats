@@ -56,8 +56,8 @@ $(head -n 30 "$dir/log")"
 
 @test "[host] the client sends to the HOST it is given, not to INADDR_ANY" {
     make_file text
-    session impl impl --client "strace -f -qq -o $WORK/strace -e trace=sendto,connect \
-$(bin impl client) $CLIENT_ARGS"
+    session impl impl --client "${SOCKLAB_WRAP:-} strace -f -qq -o $WORK/strace \
+-e trace=sendto,connect $(bin impl client) $CLIENT_ARGS"
     grep -q 'inet_addr("127.0.0.1")' "$WORK/strace" || fail "$(printf 'the client was given '
         printf 'HOST 127.0.0.1 but never sent to it; its sendto/connect calls were:\n'
         head -n 5 "$WORK/strace"; session_context)"
