@@ -144,10 +144,11 @@ def _outer_unshare(unshare: str) -> tuple[str, ...]:
             "/bin/sh", "-c", 'ip link set lo up && exec "$@"', "socklab-outer")
 
 
-def plan(build_dir: Path, impl_root: Path, kit_root: Path = KIT_ROOT,
-         enabled: bool = True) -> SandboxPlan:
+def plan(build_dir: Path, impl_root: Path, kit_root: Path = KIT_ROOT, enabled: bool = True,
+         also: tuple[Path, ...] = ()) -> SandboxPlan:
     """The outer and wrap commands for one run (call it once per student: each call picks a
-    fresh user), with a warning line for each protection this machine cannot give."""
+    fresh user), with a warning line for each protection this machine cannot give. `also`:
+    other folders under /tmp that the Bats run needs (the outer hides the host's /tmp)."""
     if not enabled:
         return SandboxPlan((), "", ("the sandbox is off: student programs run as you, with "
                                     "your files and network",), None,
@@ -156,7 +157,8 @@ def plan(build_dir: Path, impl_root: Path, kit_root: Path = KIT_ROOT,
     warnings: list[str] = []
     build_dir = build_dir.resolve()
     if found.bwrap:
-        outer = _outer_bwrap(found.bwrap, [build_dir, impl_root.resolve(), kit_root.resolve()])
+        outer = _outer_bwrap(found.bwrap, [build_dir, impl_root.resolve(), kit_root.resolve(),
+                                           *(path.resolve() for path in also)])
         scratch = Path("/tmp")
     elif found.unshare:
         outer = _outer_unshare(found.unshare)
