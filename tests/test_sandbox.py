@@ -1,0 +1,124 @@
+"""The sandbox's pieces, one program at a time (tests/test_hostile.py grades whole runs):
+what a sandboxed program sees, where it may write, who it runs as, which descriptors it gets,
+and the plan's fallbacks and warnings on machines that lack a mechanism."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from conftest import KIT, PYTHON
+from grader import sandbox
+
+PROBE = sandbox.probe()
+DEADLINE_S = 60
+full_sandbox = pytest.mark.skipif(
+    not (PROBE.root and PROBE.bwrap and PROBE.setpriv),
+    reason=f"needs root, setpriv and a working bubblewrap ({PROBE.bwrap_problem or 'not root'})")
+
+
+def in_sandbox(plan: sandbox.SandboxPlan, cwd: Path,
+               script: str) -> subprocess.CompletedProcess[str]:
+    """Runs `script` (sh) as a student program would run: inside the outer, through the wrap,
+    from `cwd` (created first, as Bats does)."""
+    inner = f"mkdir -p {cwd} && cd {cwd} && exec {plan.wrap} /bin/sh -c {shlex.quote(script)}"
+    return subprocess.run([*plan.outer, "/bin/bash", "-c", inner], capture_output=True,
+                          text=True, timeout=DEADLINE_S, stdin=subprocess.DEVNULL)
+
+
+@full_sandbox
+def test_a_program_sees_only_the_system_and_its_scratch_folder(tmp_path: Path) -> None:
+    build = tmp_path / "build"
+    build.mkdir()
+    plan = sandbox.plan(build, KIT / "solutions", KIT)
+    script = ("id -u; echo ok >written && cat written; ls /; echo ---; "
+              f"ls {KIT} 2>&1; cat {KIT}/solutions/01-tcp-hello/server.c 2>&1; "
+              "echo x >../escaped; echo x >/tmp/escaped; ip -br link 2>&1 | cut -c1-20")
+    done = in_sandbox(plan, Path("/tmp/test-run/work"), script)   # the outer's own /tmp
+    lines = done.stdout.splitlines()
+    assert lines[0] == str(plan.uid), done.stdout + done.stderr
+    assert lines[1] == "ok", "the scratch folder must be writable"
+    top = lines[2:lines.index("---")]
+    assert set(top) >= {"usr", "etc", "tmp", "proc", "dev"}, top
+    assert not set(top) & {"work", "root", "home"}, f"/ shows more than the system: {top}"
+    after = done.stdout.split("---", 1)[1]
+    assert after.count("No such file or directory") >= 2, "the kit must not be visible"
+    assert "Hello from server" not in after, "the reference must not be readable"
+    assert done.stderr.count("Permission denied") == 2, "../ and /tmp must not be writable"
+    assert lines[-1].startswith("lo"), f"only loopback in the network namespace: {lines[-1]}"
+
+
+@full_sandbox
+def test_programs_get_only_descriptors_0_to_2(tmp_path: Path) -> None:
+    """session.py starts programs with 0-2 only; bubblewrap passes on whatever it inherits, so
+    this checks the two together: a program writing to descriptor 3 (where Bats reads its
+    results) reaches nothing."""
+    build = tmp_path / "build"
+    build.mkdir()
+    plan = sandbox.plan(build, KIT / "solutions", KIT, also=(tmp_path,))
+    out = tmp_path / "session"
+    bats_fd3 = tmp_path / "fd3"
+    program = f"{plan.wrap} /bin/sh -c 'ls /proc/self/fd >listed; echo ok 1 forged >&3'"
+    script = (f"mkdir -p /tmp/w && exec 3>{shlex.quote(str(bats_fd3))} && "
+              f"SOCKLAB_WRAP={shlex.quote(plan.wrap)} {PYTHON} {KIT}/labs/lib/session.py "
+              f"--out {out} --cwd /tmp/w --client {shlex.quote(program)} && cat /tmp/w/listed")
+    done = subprocess.run([*plan.outer, "/bin/bash", "-c", script], capture_output=True,
+                          text=True, timeout=DEADLINE_S, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    assert bats_fd3.read_text() == "", "a program reached the harness's descriptor 3"
+    listed = sorted(int(fd) for fd in done.stdout.split())
+    assert listed == [0, 1, 2, 3], f"descriptors (3 is ls's own directory): {listed}"
+    assert "Bad file descriptor" in (out / "client.stderr").read_text()
+
+
+@full_sandbox
+def test_each_plan_has_its_own_user(tmp_path: Path) -> None:
+    users = {sandbox.plan(tmp_path, tmp_path, KIT).uid for _ in range(20)}
+    assert len(users) == 20
+    assert all(u is not None and sandbox.UID_BASE <= u < sandbox.UID_BASE + sandbox.UID_SPAN
+               for u in users)
+
+
+def test_off_means_no_commands_and_one_warning(tmp_path: Path) -> None:
+    plan = sandbox.plan(tmp_path, tmp_path, KIT, enabled=False)
+    assert plan.outer == () and plan.wrap == "" and len(plan.warnings) == 1
+
+
+@pytest.mark.parametrize("missing", ["bwrap", "root", "setpriv", "prlimit", "everything"])
+def test_a_missing_mechanism_is_one_warning_line(tmp_path: Path, missing: str,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    real = sandbox.Probe(root=True, bwrap="/usr/bin/bwrap", bwrap_problem="", unshare=None,
+                         setpriv=True, prlimit=True)
+    fake = {
+        "bwrap": replace(real, bwrap=None, bwrap_problem="bubblewrap is not installed",
+                         unshare="/usr/bin/unshare"),
+        "root": replace(real, root=False),
+        "setpriv": replace(real, setpriv=False),
+        "prlimit": replace(real, prlimit=False),
+        "everything": sandbox.Probe(root=False, bwrap=None, bwrap_problem="no bubblewrap",
+                                    unshare=None, setpriv=False, prlimit=False),
+    }[missing]
+    monkeypatch.setattr(sandbox, "probe", lambda: fake)
+    plan = sandbox.plan(tmp_path, tmp_path, KIT)
+    expected = {"bwrap": 1, "root": 1, "setpriv": 1, "prlimit": 1, "everything": 3}[missing]
+    assert len(plan.warnings) == expected, plan.warnings
+    assert all(line.startswith("sandbox: ") and "\n" not in line for line in plan.warnings)
+    if missing == "bwrap":
+        assert plan.outer[0] == "/usr/bin/unshare" and "--no-bwrap" in plan.wrap
+    if missing in ("root", "setpriv"):
+        assert plan.uid is None and "--uid" not in plan.wrap
+    if missing == "everything":
+        assert plan.outer == () and plan.wrap == ""
+
+
+def test_the_launcher_is_executable_and_bash_clean() -> None:
+    launcher = KIT / sandbox.LAUNCHER
+    assert os.access(launcher, os.X_OK)
+    subprocess.run(["bash", "-n", str(launcher)], check=True, timeout=DEADLINE_S)
+    assert sys.executable   # the suite runs under /usr/bin/python3 (Makefile)
