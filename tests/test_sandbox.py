@@ -90,23 +90,22 @@ def test_off_means_no_commands_and_one_warning(tmp_path: Path) -> None:
     assert plan.outer == () and plan.wrap == "" and len(plan.warnings) == 1
 
 
-@pytest.mark.parametrize("missing", ["bwrap", "root", "setpriv", "prlimit", "everything"])
+@pytest.mark.parametrize("missing", ["bwrap", "root", "setpriv", "everything"])
 def test_a_missing_mechanism_is_one_warning_line(tmp_path: Path, missing: str,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     real = sandbox.Probe(root=True, bwrap="/usr/bin/bwrap", bwrap_problem="", unshare=None,
-                         setpriv=True, prlimit=True)
+                         setpriv=True)
     fake = {
         "bwrap": replace(real, bwrap=None, bwrap_problem="bubblewrap is not installed",
                          unshare="/usr/bin/unshare"),
         "root": replace(real, root=False),
         "setpriv": replace(real, setpriv=False),
-        "prlimit": replace(real, prlimit=False),
         "everything": sandbox.Probe(root=False, bwrap=None, bwrap_problem="no bubblewrap",
-                                    unshare=None, setpriv=False, prlimit=False),
+                                    unshare=None, setpriv=False),
     }[missing]
     monkeypatch.setattr(sandbox, "probe", lambda: fake)
     plan = sandbox.plan(tmp_path, tmp_path, KIT)
-    expected = {"bwrap": 1, "root": 1, "setpriv": 1, "prlimit": 1, "everything": 3}[missing]
+    expected = {"bwrap": 1, "root": 1, "setpriv": 1, "everything": 2}[missing]
     assert len(plan.warnings) == expected, plan.warnings
     assert all(line.startswith("sandbox: ") and "\n" not in line for line in plan.warnings)
     if missing == "bwrap":
@@ -114,7 +113,7 @@ def test_a_missing_mechanism_is_one_warning_line(tmp_path: Path, missing: str,
     if missing in ("root", "setpriv"):
         assert plan.uid is None and "--uid" not in plan.wrap
     if missing == "everything":
-        assert plan.outer == () and plan.wrap == ""
+        assert plan.outer == () and "--no-bwrap" in plan.wrap and "--nproc" not in plan.wrap
 
 
 def test_the_launcher_is_executable_and_bash_clean() -> None:
