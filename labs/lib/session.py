@@ -116,10 +116,14 @@ class Program:
         pending = b""
         with open(self.out / f"{self.name}.{kind}", "wb") as sink:
             while chunk := os.read(stream.fileno(), 65536):
-                if kept < OUTPUT_CAP:
-                    sink.write(chunk[:OUTPUT_CAP - kept])
-                    sink.flush()
+                if kept >= OUTPUT_CAP:   # a flood: keep draining, so the writer never
+                    continue             # blocks, but spend nothing more on it
+                sink.write(chunk[:OUTPUT_CAP - kept])
+                sink.flush()
                 kept += len(chunk)
+                if kept >= OUTPUT_CAP:
+                    self._line(kind, f"[output cut after {OUTPUT_CAP} bytes]")
+                    chunk = chunk[:OUTPUT_CAP - (kept - len(chunk))]
                 pending += chunk
                 *complete, pending = pending.split(b"\n")
                 for raw in complete:
@@ -376,6 +380,7 @@ class Options:
     relay: list[str] | None
     port: int | None
     occupy: bool
+    single: list[str] = field(default_factory=list)   # --run: one program, no peer
 
 
 def expand(argv: list[str], port: int, upstream: int) -> list[str]:
@@ -469,12 +474,16 @@ def run(opts: Options) -> int:
             client_port = free_port(opts.proto)
             relay = start("relay", expand(opts.relay, client_port, port), None)
             wait_bound(relay, opts.proto, client_port, BIND_DEADLINE_S)
+        if opts.single:
+            start("program", opts.single, opts.client_stdin)
         if opts.client:
             start("client", expand(opts.client, client_port, port), opts.client_stdin)
         deadline = opts.deadline_s * slow
         if scripted:
             run_script(opts.script, programs, transcript, LINE_DEADLINE_S * slow, deadline)
         end = time.monotonic() + deadline
+        if "program" in programs:
+            programs["program"].wait(end - time.monotonic())
         if "client" in programs:
             programs["client"].wait(end - time.monotonic())
             end = min(end, time.monotonic() + SERVER_GRACE_S * slow)
@@ -515,6 +524,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--relay", default=None,
                         help="relay command line between them: {port} is where it listens, "
                              "{server_port} the server's port")
+    parser.add_argument("--run", default="", help="run this one command alone (results as "
+                        "'program.*'), e.g. to check how it treats bad arguments")
     parser.add_argument("--port", type=int, default=None, help="use this port, not a free one")
     parser.add_argument("--occupy", action="store_true",
                         help="hold the port busy, as another program would (port-in-use tests)")
@@ -535,7 +546,7 @@ def main(argv: list[str] | None = None) -> int:
         script=args.script.read_text().splitlines() if args.script else [],
         client_stdin=args.client_stdin, server_stdin=args.server_stdin,
         relay=shlex.split(args.relay) if args.relay is not None else None, port=args.port,
-        occupy=args.occupy)
+        occupy=args.occupy, single=shlex.split(args.run))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(124))  # Bats' timeout: still clean up
     return run(opts)
 
