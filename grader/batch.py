@@ -22,7 +22,7 @@ from xml.etree import ElementTree
 
 from grader.manifest import Lab, Manifest
 from grader.results import LabResult, failed_everything
-from grader.runner import RunConfig, run_lab
+from grader.runner import RunConfig, run_lab, sandboxed
 from grader.submissions import SubmissionError, discover, unpack
 
 WITHHELD = "details withheld (hidden test)"
@@ -88,9 +88,11 @@ class Progress:
 
 
 def grade_class(manifest: Manifest, labs: list[Lab], submissions: Path, work: Path,
-                config: RunConfig, jobs: int) -> list[StudentResult]:
-    """Grades every student on `labs` (as scored: with or without their hidden tests);
-    archives are unpacked under `work`."""
+                config: RunConfig, jobs: int,
+                sandbox: bool = True) -> tuple[list[StudentResult], list[str]]:
+    """Grades every student on `labs` (as scored: with or without their hidden tests), each
+    in a sandbox of its own; archives are unpacked under `work`. Returns the results and the
+    sandbox's warnings."""
     names = {lab.name for lab in labs}
     students = discover(submissions)
     results = {s.student: StudentResult(s.student) for s in students}
@@ -105,9 +107,13 @@ def grade_class(manifest: Manifest, labs: list[Lab], submissions: Path, work: Pa
     for name in results:
         if name not in roots:
             progress.advance()
+    configs, warnings = {}, []
+    for name, root in roots.items():   # one plan a student: each gets a user of its own
+        configs[name], said = sandboxed(replace(config, impl_root=root), manifest.root, sandbox)
+        warnings += said
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(run_lab, manifest, lab, replace(config, impl_root=root)):
-                   (name, lab) for name, root in roots.items() for lab in labs}
+        futures = {pool.submit(run_lab, manifest, lab, configs[name]): (name, lab)
+                   for name in roots for lab in labs}
         for future in as_completed(futures):
             name, lab = futures[future]
             try:
@@ -124,7 +130,7 @@ def grade_class(manifest: Manifest, labs: list[Lab], submissions: Path, work: Pa
         result.labs.sort(key=lambda lab: order[lab.name])
         if result.error:
             result.labs = [failed_everything(lab, result.error) for lab in labs]
-    return [results[name] for name in sorted(results)]
+    return [results[name] for name in sorted(results)], warnings
 
 
 # --- outputs --------------------------------------------------------------------------------

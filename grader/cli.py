@@ -15,7 +15,7 @@ from grader import manifest as manifest_mod
 from grader.cli_export import add_export_parsers
 from grader.report import text_report, write_json
 from grader.results import LabResult
-from grader.runner import RunConfig, run_lab
+from grader.runner import RunConfig, run_lab, sandboxed
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 EXIT_LOST_POINTS = 1
@@ -48,7 +48,18 @@ def add_test_parser(commands: argparse._SubParsersAction) -> None:  # type: igno
     test.add_argument("--seed", default=None, help="seed for the fault-injection relay")
     test.add_argument("--hidden", action="store_true",
                       help="also run the hidden tests (labs/NN/hidden/, graders only)")
+    add_sandbox_flag(test)
     test.set_defaults(handler=cmd_test, details="first")
+
+
+def add_sandbox_flag(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--no-sandbox", dest="sandbox", action="store_false",
+                         help="run student programs without the sandbox (grader/sandbox.py)")
+
+
+def warn(warnings: tuple[str, ...] | list[str]) -> None:
+    for line in dict.fromkeys(warnings):    # each once, in order
+        print(f"socklab: {line}", file=sys.stderr)
 
 
 def run_labs(manifest: manifest_mod.Manifest, labs: list[manifest_mod.Lab],
@@ -66,9 +77,12 @@ def cmd_test(args: argparse.Namespace, manifest: manifest_mod.Manifest) -> int:
         return EXIT_USAGE
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="socklab-build-") as build_dir:
-        config = RunConfig(impl_root=impl, build_dir=Path(build_dir),
-                           reference=not args.no_reference, seed=args.seed,
-                           tests_dirs=("tests", "hidden") if args.hidden else ("tests",))
+        config, warnings = sandboxed(
+            RunConfig(impl_root=impl, build_dir=Path(build_dir),
+                      reference=not args.no_reference, seed=args.seed,
+                      tests_dirs=("tests", "hidden") if args.hidden else ("tests",)),
+            manifest.root, args.sandbox)
+        warn(warnings)
         results = run_labs(manifest, labs, config, args.jobs)
     elapsed = time.monotonic() - started
     if impl == (manifest.root / "skeletons").resolve():   # the student's own work: remember
@@ -99,6 +113,7 @@ def add_grade_parser(commands: argparse._SubParsersAction) -> None:  # type: ign
                        help="show hidden tests' failure reasons in the reports")
     grade.add_argument("--no-reference", action="store_true",
                        help="do not cross-test against solutions/")
+    add_sandbox_flag(grade)
     grade.set_defaults(handler=cmd_grade)
 
 
@@ -114,11 +129,13 @@ def cmd_grade(args: argparse.Namespace, manifest: manifest_mod.Manifest) -> int:
                            reference=not args.no_reference,
                            tests_dirs=("tests", "hidden") if args.hidden else ("tests",))
         try:
-            results = batch.grade_class(manifest, labs, args.submissions.resolve(),
-                                        Path(scratch) / "work", config, args.jobs)
+            results, warnings = batch.grade_class(
+                manifest, labs, args.submissions.resolve(), Path(scratch) / "work", config,
+                args.jobs, args.sandbox)
         except batch.SubmissionError as error:
             print(f"socklab: {error}", file=sys.stderr)
             return EXIT_USAGE
+    warn(warnings)
     data = batch.write_outputs(args.out, results, labs, args.show_hidden_details)
     report = batch.write_html(args.out, data)
     batch.print_gradebook(args.out / "gradebook.csv")

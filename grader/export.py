@@ -33,7 +33,7 @@ from typing import Any
 from grader import manifest as manifest_mod
 from grader.manifest import Lab, Manifest
 from grader.results import FAIL, OK, SKIP, LabResult
-from grader.runner import RunConfig, run_lab
+from grader.runner import RunConfig, run_lab, sandboxed
 
 DEFAULT_ROOT = "/autograder"
 HIDDEN_VISIBILITIES = ("after_published", "after_due_date", "hidden")
@@ -246,8 +246,11 @@ def run_autograder(root: Path, labs: list[str] | None = None,
                     continue
                 left = copy_submission(folder, impl / lab.name)
                 notes += [f"{lab.name}: not used: {item}" for item in left]
-            config = RunConfig(impl_root=impl, build_dir=Path(scratch) / "build",
-                               reference=True, tests_dirs=("tests", "hidden"))
+            config, warnings = sandboxed(
+                RunConfig(impl_root=impl, build_dir=Path(scratch) / "build", reference=True,
+                          tests_dirs=("tests", "hidden")), manifest.root)
+            for line in warnings:   # in the autograder's output, which the staff see
+                print(f"socklab: {line}", file=sys.stderr)
             workers = jobs or max(1, len(os.sched_getaffinity(0)))
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 results = list(pool.map(lambda lab: run_lab(manifest, lab, config), chosen))

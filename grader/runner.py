@@ -6,9 +6,10 @@ import os
 import signal
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from grader import sandbox
 from grader.manifest import Lab, Manifest
 from grader.results import LabResult, failed_everything, score
 from grader.tap import TapError, parse
@@ -25,6 +26,14 @@ class RunConfig:
     outer: tuple[str, ...] = ()   # a command put before the whole Bats run (its namespaces)
     seed: str | None = None
     tests_dirs: tuple[str, ...] = ("tests",)   # with hidden tests: ("tests", "hidden")
+
+
+def sandboxed(config: RunConfig, kit_root: Path,
+              enabled: bool = True) -> tuple[RunConfig, tuple[str, ...]]:
+    """`config` with the sandbox's commands for one student's run (grader/sandbox.py), and a
+    warning line for each protection this machine cannot give."""
+    chosen = sandbox.plan(config.build_dir, config.impl_root, kit_root, enabled=enabled)
+    return replace(config, outer=chosen.outer, wrap=chosen.wrap), chosen.warnings
 
 
 def bats_command(manifest: Manifest, lab: Lab, config: RunConfig) -> list[str]:

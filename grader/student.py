@@ -14,7 +14,7 @@ from grader import progress
 from grader.manifest import Lab, Manifest
 from grader.report import Painter, lab_table, use_colour
 from grader.results import FAIL, LabResult
-from grader.runner import RunConfig, run_lab
+from grader.runner import RunConfig, run_lab, sandboxed
 
 WATCH_INTERVAL_S = 0.25          # how often watched files are looked at
 BAR_WIDTH = 30
@@ -28,7 +28,8 @@ def skeleton_dir(manifest: Manifest, lab: Lab) -> Path:
 
 def check(manifest: Manifest, lab: Lab, build_dir: Path) -> LabResult:
     """Runs the lab's tests on the student's tree and remembers the result."""
-    config = RunConfig(impl_root=manifest.root / "skeletons", build_dir=build_dir)
+    config, _ = sandboxed(RunConfig(impl_root=manifest.root / "skeletons",
+                                    build_dir=build_dir), manifest.root)
     result = run_lab(manifest, lab.without_hidden(), config)
     progress.save_result(manifest, lab, result.to_dict())
     return result
