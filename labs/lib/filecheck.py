@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Test files for the file-transfer labs (05, 06): make them, and compare what arrived.
 
-    filecheck.py make KIND PATH [--seed N]    write a test file of one of these kinds:
+    filecheck.py make KIND PATH [KIND PATH...] [--seed N]
+                                              write test files of these kinds:
         empty        0 bytes
         one-byte     1 byte
         block        exactly 1024 bytes (one full datagram)
@@ -124,17 +125,19 @@ def compare(sent: Path, received: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    maker = commands.add_parser("make", help="write a test file")
-    maker.add_argument("kind")
-    maker.add_argument("path", type=Path)
+    maker = commands.add_parser("make", help="write test files")
+    maker.add_argument("pairs", nargs="+", metavar="KIND PATH")
     maker.add_argument("--seed", type=int, default=1)
     checker = commands.add_parser("compare", help="compare a received file with the sent one")
     checker.add_argument("sent", type=Path)
     checker.add_argument("received", type=Path)
     args = parser.parse_args(argv)
     if args.command == "make":
-        rng = random.Random(f"{args.kind}/{args.seed}")
-        args.path.write_bytes(make(args.kind, rng))
+        if len(args.pairs) % 2 != 0:
+            parser.error("make takes pairs: KIND PATH [KIND PATH...]")
+        for kind, path in zip(args.pairs[::2], args.pairs[1::2]):
+            rng = random.Random(f"{kind}/{args.seed}")
+            Path(path).write_bytes(make(kind, rng))
         return 0
     return compare(args.sent, args.received)
 
