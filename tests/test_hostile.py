@@ -45,6 +45,7 @@ RUN_DEADLINE_S = 240        # one submission's run, under load (measured: 30-90 
 PARALLEL = 4                # the programs mostly wait for deadlines
 GONE_DEADLINE_S = 10.0      # how long a killed sandbox may take to disappear
 MIN_SOLUTION_LINE = 25      # shorter lines may be shared with the skeleton or common C
+RESULT_CAP = 4 << 20        # bytes of one result: the harness keeps 1 MiB of each stream
 
 MANIFEST = load(KIT)
 GIVEN_POINTS = sum(t.points for t in MANIFEST.find(LAB).tests if t.kind == "given")
@@ -179,6 +180,7 @@ def test_hostile_submission_is_contained(graded: dict[str, Graded], name: str) -
     run = graded[name]
     shown = json.dumps(run.result.to_dict(), indent=1, ensure_ascii=False)
     assert run.seconds < RUN_DEADLINE_S, f"{name}: the run took {run.seconds:.0f} s"
+    assert len(shown) < RESULT_CAP, f"{name}: a result of {len(shown)} bytes"
     expected = 0 if name == "include-solution" else GIVEN_POINTS
     assert run.result.points == expected, f"{name}: {run.result.points} points, " \
                                           f"expected {expected}:\n{shown}"
