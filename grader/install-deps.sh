@@ -7,7 +7,7 @@
 set -eu
 
 core="gcc clang make libc6-dev valgrind strace bats bats-support bats-assert python3
-      netcat-openbsd socat patch iproute2 procps"
+      netcat-openbsd socat patch iproute2 procps bubblewrap util-linux"
 test="python3-pytest chromium"       # chromium: the class report is checked in a real browser
 bench="tftpd-hpa tftp-hpa hyperfine"
 docs="pandoc"
