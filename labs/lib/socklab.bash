@@ -39,6 +39,7 @@ fi
 BUILD_DIR="${SOCKLAB_BUILD_DIR:-${BATS_RUN_TMPDIR:-/tmp}/socklab-build}"
 PYTHON=/usr/bin/python3
 USAGE_DEADLINE_S=5        # a program given bad arguments should stop at once
+LINES_SHOWN=40            # lines of output compared line by line in a failure message
 export BATS_TEST_TIMEOUT="${BATS_TEST_TIMEOUT:-60}"   # no test may hang the run
 
 # Compiler flags. The contract asks for a warning-free build under gcc and clang; the
@@ -278,7 +279,8 @@ assert_lines() {
     local expected=("$@") actual=()
     mapfile -t actual <"$S/$name.stdout"
     local n=$(( ${#expected[@]} > ${#actual[@]} ? ${#expected[@]} : ${#actual[@]} ))
-    for (( i = 0; i < n; i++ )); do
+    local shown=$(( n < LINES_SHOWN ? n : LINES_SHOWN ))   # a flood is not worth reporting
+    for (( i = 0; i < shown; i++ )); do
         if (( i >= ${#actual[@]} )); then
             report+="  MISSING     ${expected[i]}"$'\n'
             : "${first:=line $((i + 1)) missing: expected '${expected[i]}', got nothing more \
@@ -294,6 +296,11 @@ contract asks for)}"
             : "${first:=line $((i + 1)): expected '${expected[i]}', got '${actual[i]}'}"
         fi
     done
+    if (( n > shown )); then
+        report+="  ... and $(( n - shown )) more lines"$'\n'
+        : "${first:=it printed ${#actual[@]} lines where the contract asks for \
+${#expected[@]}}"
+    fi
     if [[ -z $first && -s "$S/$name.stdout" && $(tail -c1 "$S/$name.stdout" | od -An -c) \
             != *'\n'* ]]; then
         first="the last line has no '\\n' at its end"
