@@ -76,25 +76,6 @@ long_line() {
 
 # --- tests common to 03 and 04 -----------------------------------------------------------
 
-test_build() {
-    local variant dir
-    for variant in gcc clang; do
-        dir=$(build_variant "$IMPL" "$variant")
-        [[ $(cat "$dir/status") == 0 ]] || fail "the $variant build failed (flags: \
-${CFLAGS_STRICT[*]}); the compiler said:
-$(head -n 30 "$dir/log")"
-    done
-}
-
-# args.h is lab 01's, tested in full there; here, one case of each kind, so that a change to
-# main() that bypasses it shows.
-test_args() {
-    assert_usage server 80x
-    assert_usage server 8080 extra
-    assert_usage client localhost
-    assert_usage client 127.0.0.1 65536
-    assert_usage client 127.0.0.1 8080 extra
-}
 
 # A three-turn chat, client first, ended by the client's end of input. The second line is
 # shorter than the first, so that bytes left over from a longer line would show.

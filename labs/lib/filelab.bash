@@ -76,17 +76,6 @@ transfers() {
     done
 }
 
-# assert_file_args: the usage checks of a file lab. args.h does the work (given code, the same
-# in every lab, checked in full by lab 01), so a few cases show that main() calls it first.
-assert_file_args() {
-    assert_usage server 80x
-    assert_usage server 65536 out.bin
-    assert_usage server 8080 out.bin extra
-    assert_usage client localhost
-    assert_usage client 127.0.0.1 0 in.bin
-    assert_usage client 127.0.0.1 8080 in.bin extra
-}
-
 # assert_missing_input: a client given an INPUT that does not exist says why on stderr, exits
 # 1, and sends nothing (strace would show the sendto).
 assert_missing_input() {

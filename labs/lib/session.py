@@ -381,6 +381,7 @@ class Options:
     port: int | None
     occupy: bool
     single: list[str] = field(default_factory=list)   # --run: one program, no peer
+    server_grace_s: float = SERVER_GRACE_S
 
 
 def expand(argv: list[str], port: int, upstream: int) -> list[str]:
@@ -486,7 +487,7 @@ def run(opts: Options) -> int:
             programs["program"].wait(end - time.monotonic())
         if "client" in programs:
             programs["client"].wait(end - time.monotonic())
-            end = min(end, time.monotonic() + SERVER_GRACE_S * slow)
+            end = min(end, time.monotonic() + opts.server_grace_s * slow)
         if "server" in programs:
             programs["server"].wait(end - time.monotonic())
     except SessionError as failure:
@@ -524,6 +525,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--relay", default=None,
                         help="relay command line between them: {port} is where it listens, "
                              "{server_port} the server's port")
+    parser.add_argument("--server-grace", type=float, default=SERVER_GRACE_S,
+                        help="seconds the server may go on once the client has ended (0 for a "
+                             "stand-in server whose end does not matter)")
     parser.add_argument("--run", default="", help="run this one command alone (results as "
                         "'program.*'), e.g. to check how it treats bad arguments")
     parser.add_argument("--port", type=int, default=None, help="use this port, not a free one")
@@ -546,7 +550,7 @@ def main(argv: list[str] | None = None) -> int:
         script=args.script.read_text().splitlines() if args.script else [],
         client_stdin=args.client_stdin, server_stdin=args.server_stdin,
         relay=shlex.split(args.relay) if args.relay is not None else None, port=args.port,
-        occupy=args.occupy, single=shlex.split(args.run))
+        occupy=args.occupy, single=shlex.split(args.run), server_grace_s=args.server_grace)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(124))  # Bats' timeout: still clean up
     return run(opts)
 

@@ -72,10 +72,13 @@ build_variant() {
     [[ $src == "$REF" || -z ${SOCKLAB_WRAP:-} ]] || wrap=(env SOCKLAB_SANDBOX_RO="$src" \
         SOCKLAB_SANDBOX_RW="$tmp" $SOCKLAB_WRAP)
     for program in server client; do
+        # clang is asked for its warnings only: its programs are never run
+        local output=(-o "$tmp/$program")
+        [[ $variant == clang ]] && output=(-fsyntax-only)
         if [[ ! -f "$src/$program.c" ]]; then
             echo "$src/$program.c: no such file" >>"$tmp/log"
             rc=1
-        elif ! (cd "$src" && "${wrap[@]}" "$compiler" "${flags[@]}" -o "$tmp/$program" \
+        elif ! (cd "$src" && "${wrap[@]}" "$compiler" "${flags[@]}" "${output[@]}" \
                 "$program.c") >>"$tmp/log" 2>&1 3>&-; then
             rc=1
         fi
@@ -110,8 +113,6 @@ socklab_build_all() {
         build_variant "$IMPL" "$variant" >/dev/null &
         pids[$variant]=$!
     done
-    build_relay >/dev/null &
-    pids[relay]=$!
     [[ $REF != none ]] && build_variant "$REF" gcc >/dev/null
     for variant in "${!pids[@]}"; do wait "${pids[$variant]}"; done
     export IMPL_BIN REF_BIN ASAN_BIN CLANG_BIN
@@ -120,10 +121,7 @@ socklab_build_all() {
     ASAN_BIN=$(build_variant "$IMPL" asan)
     REF_BIN=none
     [[ $REF != none ]] && REF_BIN=$(build_variant "$REF" gcc)
-    export RELAY_DIR RELAY_BIN
-    RELAY_DIR=$(build_relay)
-    RELAY_BIN="$RELAY_DIR/relay"
-    return 0
+    return 0   # the relay is built on first use (relay_cmd): most labs never need it
 }
 
 setup_file() { socklab_build_all; }
@@ -219,14 +217,16 @@ relay_cmd() {
     done
     seed=${SOCKLAB_SEED:-${seed:-$SOCKLAB_SEED_DEFAULT}}
     printf '%q --proto %s --listen {port} --to {server_port} --seed %q --log %q' \
-        "$RELAY_BIN" "$proto" "$seed" "$S/relay.log"
+        "$(build_relay)/relay" "$proto" "$seed" "$S/relay.log"
     (( ${#args[@]} == 0 )) || printf ' %q' "${args[@]}"
 }
 
 # require_relay: stops the test, as failed, when the relay did not build (a socklab bug).
 require_relay() {
-    [[ $(cat "$RELAY_DIR/status" 2>/dev/null) == 0 ]] || fail "the relay (labs/lib/relay.c) \
-did not build — a socklab bug: $(cat "$RELAY_DIR/log" 2>/dev/null)"
+    local dir
+    dir=$(build_relay)
+    [[ $(cat "$dir/status" 2>/dev/null) == 0 ]] || fail "the relay (labs/lib/relay.c) \
+did not build — a socklab bug: $(cat "$dir/log" 2>/dev/null)"
 }
 
 # --- assertions -----------------------------------------------------------------------------
@@ -358,6 +358,33 @@ assert_memcheck() {
 assert_stderr_has() {
     grep -Eq "$2" "$S/$1.stderr" || fail "$(printf '%s should say on stderr %s' "$1" "$3"
         session_context)"
+}
+
+# assert_builds: server.c and client.c compile without a warning under gcc and clang, with
+# the contract's flags; otherwise the compiler's first lines say why.
+assert_builds() {
+    local variant dir
+    for variant in gcc clang; do
+        dir=$(build_variant "$IMPL" "$variant")
+        [[ $(cat "$dir/status") == 0 ]] || fail "the $variant build failed (flags: \
+${CFLAGS_STRICT[*]}); the compiler said:
+$(head -n 30 "$dir/log")"
+    done
+}
+
+# assert_bad_arguments [OUTPUT INPUT]: the contract's argument rules, one case each — a port
+# that is 0, too large or not a number, a host that is not a dotted address, one argument too
+# many. args.h does the work (handed out, the same in every lab, tested case by case in
+# tests/test_args_h.py); these show that main() calls it before opening anything. The file
+# labs pass their OUTPUT and INPUT names.
+assert_bad_arguments() {
+    local output=(${1:+"$1"}) input=(${2:+"$2"})
+    assert_usage server 0 "${output[@]}"
+    assert_usage server 80x "${output[@]}"
+    assert_usage server 8080 "${output[@]}" extra
+    assert_usage client localhost
+    assert_usage client 127.0.0.1 65536 "${input[@]}"
+    assert_usage client 127.0.0.1 8080 "${input[@]}" extra
 }
 
 # assert_usage PROGRAM ARG...: bad arguments give one usage line, exit 2, and no socket.

@@ -19,7 +19,7 @@
 #include "stream.h"
 
 #define REPLY_MAX 1024       /* the longest answer we accept, in bytes */
-#define PEER_TIMEOUT_S 5     /* how long we wait for the server's answer */
+#define PEER_TIMEOUT_S 2     /* how long we wait for the answer: the contract's figure for UDP */
 
 static const char MESSAGE[] = "Hello from client";
 

@@ -11,24 +11,11 @@ ANSWER_TIMEOUT_S=2               # the contract: the client gives up after 2 s w
 PEER="$BATS_TEST_DIRNAME/udp_peer.py"   # a stand-in server with tricks (see its header)
 
 @test "[build] server.c and client.c compile without warnings under gcc and clang" {
-    local variant dir
-    for variant in gcc clang; do
-        dir=$(build_variant "$IMPL" "$variant")
-        [[ $(cat "$dir/status") == 0 ]] || fail "the $variant build failed (flags: \
-${CFLAGS_STRICT[*]}); the compiler said:
-$(head -n 30 "$dir/log")"
-    done
+    assert_builds
 }
 
 @test "[args] bad arguments print a usage line, exit 2 and open no socket" {
-    local bad
-    for bad in 0 65536 -1 80x abc ""; do assert_usage server "$bad"; done
-    assert_usage server 8080 extra
-    for bad in localhost 256.1.1.1 "127.0.0.1 0" "127.0.0.1 http"; do
-        # shellcheck disable=SC2086  # split "HOST PORT" into two arguments on purpose
-        assert_usage client $bad
-    done
-    assert_usage client 127.0.0.1 8080 extra
+    assert_bad_arguments
 }
 
 @test "[hello] server and client exchange their hellos and exit 0" {

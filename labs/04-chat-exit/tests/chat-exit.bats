@@ -8,11 +8,11 @@ load ../../lib/socklab
 load ../../lib/chat
 
 @test "[build] server.c and client.c compile without warnings under gcc and clang" {
-    test_build
+    assert_builds
 }
 
 @test "[args] bad arguments print a usage line, exit 2 and open no socket" {
-    test_args
+    assert_bad_arguments
 }
 
 @test "[chat] a three-turn chat, client first, each line printed once and whole" {

@@ -6,17 +6,11 @@ load ../../lib/socklab
 load ../../lib/filelab
 
 @test "[build] server.c and client.c compile without warnings under gcc and clang" {
-    local variant dir
-    for variant in gcc clang; do
-        dir=$(build_variant "$IMPL" "$variant")
-        [[ $(cat "$dir/status") == 0 ]] || fail "the $variant build failed (flags: \
-${CFLAGS_STRICT[*]}); the compiler said:
-$(head -n 30 "$dir/log")"
-    done
+    assert_builds
 }
 
 @test "[args] bad arguments print a usage line, exit 2 and open no socket" {
-    assert_file_args
+    assert_bad_arguments out.bin in.bin
 }
 
 @test "[files] empty, 1-byte, 1024-byte, 1025-byte, text and binary files arrive intact" {
