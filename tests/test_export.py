@@ -152,7 +152,11 @@ def test_gradescope_autograder_runs_locally_reference_and_skeleton(tmp_path: Pat
 
     assert ref_data["score"] == lab.max_points == sum(t["max_score"] for t in ref_data["tests"])
     assert [t["status"] for t in ref_data["tests"]] == ["passed"] * len(lab.tests)
-    assert all(t["visibility"] == "visible" for t in ref_data["tests"])
+    hidden = {t.id for t in lab.tests if t.hidden}
+    assert hidden, "lab 01 has a hidden test, so the visibility rule below is exercised"
+    for test in ref_data["tests"]:
+        test_id = re.match(r"\S+ \[([\w.-]+)\]", test["name"]).group(1)  # type: ignore[union-attr]
+        assert test["visibility"] == ("after_published" if test_id in hidden else "visible")
     assert len(ref_data["tests"]) == len(lab.tests)
 
     given = {t.id for t in lab.tests if t.kind == "given"}
