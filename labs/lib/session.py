@@ -380,7 +380,7 @@ class Options:
     relay: list[str] | None
     port: int | None
     occupy: bool
-    single: list[str] = field(default_factory=list)   # --run: one program, no peer
+    alone: list[list[str]] = field(default_factory=list)   # --run: programs without a peer
     server_grace_s: float = SERVER_GRACE_S
 
 
@@ -475,16 +475,16 @@ def run(opts: Options) -> int:
             client_port = free_port(opts.proto)
             relay = start("relay", expand(opts.relay, client_port, port), None)
             wait_bound(relay, opts.proto, client_port, BIND_DEADLINE_S)
-        if opts.single:
-            start("program", opts.single, opts.client_stdin)
+        for number, argv in enumerate(opts.alone, 1):
+            start(f"run{number}", argv, opts.client_stdin)
         if opts.client:
             start("client", expand(opts.client, client_port, port), opts.client_stdin)
         deadline = opts.deadline_s * slow
         if scripted:
             run_script(opts.script, programs, transcript, LINE_DEADLINE_S * slow, deadline)
         end = time.monotonic() + deadline
-        if "program" in programs:
-            programs["program"].wait(end - time.monotonic())
+        for number in range(1, len(opts.alone) + 1):
+            programs[f"run{number}"].wait(end - time.monotonic())
         if "client" in programs:
             programs["client"].wait(end - time.monotonic())
             end = min(end, time.monotonic() + opts.server_grace_s * slow)
@@ -528,8 +528,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--server-grace", type=float, default=SERVER_GRACE_S,
                         help="seconds the server may go on once the client has ended (0 for a "
                              "stand-in server whose end does not matter)")
-    parser.add_argument("--run", default="", help="run this one command alone (results as "
-                        "'program.*'), e.g. to check how it treats bad arguments")
+    parser.add_argument("--run", action="append", default=[],
+                        help="run this command alone, without a peer (repeatable: all run side "
+                             "by side, results as 'run1.*', 'run2.*', ...), e.g. to check how "
+                             "programs treat bad arguments")
     parser.add_argument("--port", type=int, default=None, help="use this port, not a free one")
     parser.add_argument("--occupy", action="store_true",
                         help="hold the port busy, as another program would (port-in-use tests)")
@@ -550,7 +552,7 @@ def main(argv: list[str] | None = None) -> int:
         script=args.script.read_text().splitlines() if args.script else [],
         client_stdin=args.client_stdin, server_stdin=args.server_stdin,
         relay=shlex.split(args.relay) if args.relay is not None else None, port=args.port,
-        occupy=args.occupy, single=shlex.split(args.run), server_grace_s=args.server_grace)
+        occupy=args.occupy, alone=[shlex.split(command) for command in args.run], server_grace_s=args.server_grace)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(124))  # Bats' timeout: still clean up
     return run(opts)
 
