@@ -51,7 +51,7 @@ converse() {
 # assert_script: every step of the conversation happened (else its first failed step).
 assert_script() {
     local result
-    result=$(cat "$S/script.result")
+    slurp result "$S/script.result"
     [[ $result == ok ]] || fail "$(printf 'the chat did not go as the contract says:\n    %s' \
         "${result:0:600}"; session_context)"
 }
