@@ -22,7 +22,7 @@ from xml.etree import ElementTree
 
 from grader.manifest import Lab, Manifest
 from grader.results import LabResult, failed_everything
-from grader.runner import RunConfig, run_lab, sandboxed
+from grader.runner import RunConfig, longest_first, run_lab, sandboxed
 from grader.submissions import SubmissionError, discover, unpack
 
 WITHHELD = "details withheld (hidden test)"
@@ -112,8 +112,10 @@ def grade_class(manifest: Manifest, labs: list[Lab], submissions: Path, work: Pa
         configs[name], said = sandboxed(replace(config, impl_root=root), manifest.root, sandbox)
         warnings += said
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        # student by student (the progress line counts finished students), each student's
+        # longest labs first (the run ends on short ones)
         futures = {pool.submit(run_lab, manifest, lab, configs[name]): (name, lab)
-                   for name in roots for lab in labs}
+                   for name in roots for lab in longest_first(labs)}
         for future in as_completed(futures):
             name, lab = futures[future]
             try:

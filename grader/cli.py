@@ -15,7 +15,7 @@ from grader import manifest as manifest_mod
 from grader.cli_export import add_export_parsers
 from grader.report import text_report, write_json
 from grader.results import LabResult
-from grader.runner import RunConfig, run_lab, sandboxed
+from grader.runner import RunConfig, longest_first, run_lab, sandboxed
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 EXIT_LOST_POINTS = 1
@@ -65,7 +65,9 @@ def warn(warnings: tuple[str, ...] | list[str]) -> None:
 def run_labs(manifest: manifest_mod.Manifest, labs: list[manifest_mod.Lab],
              config: RunConfig, jobs: int) -> list[LabResult]:
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(lambda lab: run_lab(manifest, lab, config), labs))
+        started = {lab.name: pool.submit(run_lab, manifest, lab, config)
+                   for lab in longest_first(labs)}
+        return [started[lab.name].result() for lab in labs]   # in course order
 
 
 def cmd_test(args: argparse.Namespace, manifest: manifest_mod.Manifest) -> int:

@@ -36,6 +36,14 @@ def sandboxed(config: RunConfig, kit_root: Path,
     return replace(config, outer=chosen.outer, wrap=chosen.wrap), chosen.warnings
 
 
+def longest_first(labs: list[Lab]) -> list[Lab]:
+    """The order in which to start `labs` on parallel workers. Later labs run longer (more
+    sessions, file transfers with fixed waits: lab 06 alone takes about as long as 01-04
+    together), so they start first and the short ones fill the gaps at the end, instead of
+    the longest running alone while the other cores idle."""
+    return list(reversed(labs))
+
+
 def bats_command(manifest: Manifest, lab: Lab, config: RunConfig) -> list[str]:
     tests = sorted(str(p) for folder in config.tests_dirs
                    for p in (manifest.lab_dir(lab) / folder).glob("*.bats"))

@@ -127,3 +127,21 @@ def test_plain_text_without_colour_in_a_pipe(tmp_path: Path) -> None:
     _, _, out = grade(impl_tree(tmp_path, "no"), [], tmp_path / "r.json", root=root)
     assert "\033[" not in out
     assert "FAIL   0/3" in out and "01-fake — Fake lab   3/6 points" in out
+
+
+def test_later_labs_start_first_and_report_in_course_order(tmp_path: Path) -> None:
+    root = fake_kit(tmp_path / "kit")
+    started = root / "started"   # inside the kit: the sandbox binds it back
+    (root / "labs" / "labs.toml").write_text(MANIFEST + MANIFEST.replace('"01"', '"02"'))
+    (root / "labs" / "02-fake" / "tests").mkdir(parents=True)
+    for lab in ("01-fake", "02-fake"):
+        (root / "labs" / lab / "tests" / "fake.bats").write_text(
+            f'setup_file() {{ echo {lab} >>{started}; }}\n' + BATS)
+        (root / "solutions" / lab).mkdir(parents=True, exist_ok=True)
+        (tmp_path / "impl" / lab).mkdir(parents=True)
+        (tmp_path / "impl" / lab / "answer").write_text("yes\n")
+    code, data, out = grade(tmp_path / "impl", [], tmp_path / "r.json", "-j", "1", root=root)
+    assert code == 0, out
+    assert started.read_text().split() == ["02-fake", "01-fake"]   # the longest first
+    assert [lab["id"] for lab in data["labs"]] == ["01", "02"]
+    assert out.index("01-fake") < out.index("02-fake")
