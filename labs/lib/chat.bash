@@ -76,7 +76,6 @@ long_line() {
 
 # --- tests common to 03 and 04 -----------------------------------------------------------
 
-
 # A three-turn chat, client first, ended by the client's end of input. The second line is
 # shorter than the first, so that bytes left over from a longer line would show.
 chat_script() {

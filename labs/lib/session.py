@@ -552,7 +552,8 @@ def main(argv: list[str] | None = None) -> int:
         script=args.script.read_text().splitlines() if args.script else [],
         client_stdin=args.client_stdin, server_stdin=args.server_stdin,
         relay=shlex.split(args.relay) if args.relay is not None else None, port=args.port,
-        occupy=args.occupy, alone=[shlex.split(command) for command in args.run], server_grace_s=args.server_grace)
+        occupy=args.occupy, alone=[shlex.split(command) for command in args.run],
+        server_grace_s=args.server_grace)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(124))  # Bats' timeout: still clean up
     return run(opts)
 

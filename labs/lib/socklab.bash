@@ -247,9 +247,10 @@ relay_cmd() {
 
 # require_relay: stops the test, as failed, when the relay did not build (a socklab bug).
 require_relay() {
-    local dir
+    local dir status
     dir=$(build_relay)
-    [[ $(cat "$dir/status" 2>/dev/null) == 0 ]] || fail "the relay (labs/lib/relay.c) \
+    slurp status "$dir/status"
+    [[ $status == 0 ]] || fail "the relay (labs/lib/relay.c) \
 did not build — a socklab bug: $(cat "$dir/log" 2>/dev/null)"
 }
 
@@ -385,12 +386,15 @@ assert_stderr_has() {
 }
 
 # assert_builds: server.c and client.c compile without a warning under gcc and clang, with
-# the contract's flags; otherwise the compiler's first lines say why.
+# the contract's flags; otherwise the compiler's first lines say why. setup_file built both:
+# their folders are in IMPL_BIN and CLANG_BIN.
 assert_builds() {
-    local variant dir
+    local variant dir status
     for variant in gcc clang; do
-        dir=$(build_variant "$IMPL" "$variant")
-        [[ $(cat "$dir/status") == 0 ]] || fail "the $variant build failed (flags: \
+        dir=$IMPL_BIN
+        [[ $variant == clang ]] && dir=$CLANG_BIN
+        slurp status "$dir/status"
+        [[ $status == 0 ]] || fail "the $variant build failed (flags: \
 ${CFLAGS_STRICT[*]}); the compiler said:
 $(head -n 30 "$dir/log")"
     done
