@@ -56,7 +56,8 @@ def grade(size: int, labs: list[str], jobs: int, scratch: Path) -> tuple[float, 
                           capture_output=True, text=True)
     elapsed = time.monotonic() - started
     if not (out / "gradebook.csv").exists():
-        sys.exit(f"grading {size} students failed (exit {done.returncode}):\n{done.stderr}")
+        sys.exit(f"grading {size} students failed (exit {done.returncode}; submissions kept "
+                 f"in {scratch}):\n{done.stderr}")
     return elapsed, lost_points(out)
 
 
