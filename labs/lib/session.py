@@ -200,6 +200,9 @@ class Program:
         try:
             self.proc.wait(timeout=max(deadline_s, 0.0))
             self.status = self.poll_status()
+            # stamped as it happens, so a test can time the program itself, without the
+            # harness's own start-up (which a loaded machine makes slow)
+            self.transcript.add("harness", f"{self.name} ended: {self.status}")
         except subprocess.TimeoutExpired:
             self.kill()
             self.status = "timeout"

@@ -254,6 +254,18 @@ require_relay() {
 did not build — a socklab bug: $(cat "$dir/log" 2>/dev/null)"
 }
 
+# seconds_between FROM TO: the seconds (e.g. "5.02") from the transcript's first line matching
+# the awk pattern FROM to its first line matching TO; nothing if either is missing. Timing a
+# program from its own stamps, e.g.
+#     seconds_between ' harness +starts client' ' harness +client ended'
+# leaves out the harness's start-up, which a loaded machine makes slow.
+seconds_between() {
+    awk -v from="$1" -v to="$2" '
+        !seen_a && $0 ~ from { a = $1 + 0; seen_a = 1 }
+        seen_a && !seen_b && $0 ~ to { b = $1 + 0; seen_b = 1 }
+        END { if (seen_a && seen_b) printf "%.2f\n", b - a }' "$S/transcript"
+}
+
 # --- assertions -----------------------------------------------------------------------------
 
 # Context for every failure message: how each program ended, its stderr, how to run the same

@@ -89,19 +89,12 @@ nc_got() {
         'the stand-in server did not send its stray datagrams (a socklab bug)'; session_context)"
 }
 
-# first_stamp PATTERN: the time (in s, from the transcript) of the first line matching PATTERN.
-first_stamp() {
-    awk -v pattern="$1" '$0 ~ pattern { sub(/s$/, "", $1); print $1; exit }' "$S/transcript"
-}
-
 @test "[no-server] client with no server reports the timeout on stderr and exits 1" {
     session none impl --deadline 5
     assert_status client "exit 1"
     assert_stderr_has client . "why it gave up"
-    local started ended waited
-    started=$(first_stamp ' harness +starts client')
-    ended=$(first_stamp ' client err ')
-    waited=$(awk -v a="$started" -v b="$ended" 'BEGIN { printf "%.2f", b - a }')
+    local waited
+    waited=$(seconds_between ' harness +starts client' ' client err ')
     # At least most of the 2 s (nothing can answer that fast when no server is there), and at
     # most twice as long (room for a loaded machine), measured to the first line on stderr.
     awk -v w="$waited" -v t="$ANSWER_TIMEOUT_S" 'BEGIN { exit !(w >= t * 0.75) }' \
