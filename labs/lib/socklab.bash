@@ -261,9 +261,8 @@ did not build — a socklab bug: $(cat "$dir/log" 2>/dev/null)"
 # leaves out the harness's start-up, which a loaded machine makes slow.
 seconds_between() {
     awk -v from="$1" -v to="$2" '
-        !seen_a && $0 ~ from { a = $1 + 0; seen_a = 1 }
-        seen_a && !seen_b && $0 ~ to { b = $1 + 0; seen_b = 1 }
-        END { if (seen_a && seen_b) printf "%.2f\n", b - a }' "$S/transcript"
+        !seen && $0 ~ from { start = $1 + 0; seen = 1 }
+        seen && $0 ~ to { printf "%.2f\n", $1 - start; exit }' "$S/transcript"
 }
 
 # --- assertions -----------------------------------------------------------------------------
