@@ -27,6 +27,16 @@
 
 #define DEFAULT_INPUT "send_file.txt"    /* the lesson's file name */
 #define GIVE_UP_US (5 * US_PER_S)        /* no progress for this long: the server is gone */
+
+/*
+ * RFC 6298's timer, with constants for a fast local link rather than the whole Internet
+ * (docs/concepts/reliability.md, "Where lab 06 departs from RFC 6298"):
+ * - first RTO 100 ms, not 1 s: only the first block waits on it, and a loss there is cheaper;
+ * - floor 1 ms, not 1 s: at a 1 s floor every lost datagram would cost a second;
+ * - ceiling 1 s, not 60 s or more: backing off further would waste the 5 s before giving up;
+ * - no G term (RTO = SRTT + max(G, 4 * RTTVAR)): round trips are timed in microseconds, so
+ *   G would be 1 us, and wait_readable() rounds up to whole milliseconds anyway.
+ */
 #define RTO_INITIAL_US (100 * US_PER_MS) /* before the first measurement */
 #define RTO_MIN_US (1 * US_PER_MS)       /* a loopback round trip is ~50 us; poll() counts ms */
 #define RTO_MAX_US (1 * US_PER_S)        /* backing off further would waste the 5 s */
