@@ -23,7 +23,7 @@ from xml.etree import ElementTree
 from grader.manifest import Lab, Manifest
 from grader.results import LabResult, failed_everything
 from grader.runner import RunConfig, longest_first, run_lab, sandboxed
-from grader.submissions import SubmissionError, discover, unpack
+from grader.intake import Intake, SubmissionError, discover, take_in
 
 WITHHELD = "details withheld (hidden test)"
 
@@ -33,6 +33,7 @@ class StudentResult:
     student: str
     labs: list[LabResult] = field(default_factory=list)
     error: str = ""               # the submission could not be graded at all
+    notes: list[str] = field(default_factory=list)   # labs not found in it, with the reason
 
     @property
     def points(self) -> int:
@@ -44,6 +45,7 @@ class StudentResult:
             "student": self.student,
             "status": "error" if self.error else "graded",
             "error": self.error,
+            "notes": self.notes,
             "points": self.points,
             "max_points": sum(lab.max_points for lab in manifest_labs),
             "labs": labs,
@@ -91,31 +93,37 @@ def grade_class(manifest: Manifest, labs: list[Lab], submissions: Path, work: Pa
                 config: RunConfig, jobs: int,
                 sandbox: bool = True) -> tuple[list[StudentResult], list[str]]:
     """Grades every student on `labs` (as scored: with or without their hidden tests), each
-    in a sandbox of its own; archives are unpacked under `work`. Returns the results and the
-    sandbox's warnings."""
-    names = {lab.name for lab in labs}
+    in a sandbox of its own; each submission is taken in under `work` (grader/intake.py).
+    Returns the results and the sandbox's warnings."""
     students = discover(submissions)
     results = {s.student: StudentResult(s.student) for s in students}
-    roots: dict[str, Path] = {}
+    intakes: dict[str, Intake] = {}
     for submission in students:
         try:
-            roots[submission.student] = unpack(submission, work, names)
+            intakes[submission.student] = take_in(submission.source, work / submission.student,
+                                                  [lab.name for lab in labs])
         except SubmissionError as error:
             results[submission.student].error = str(error)
-    pending = {name: len(labs) for name in roots}
+    runs: dict[str, list[Lab]] = {}
+    for name, intake in intakes.items():
+        runs[name], not_found = intake.split(labs)
+        results[name].labs += not_found
+        results[name].notes += [f"{lab.name}: {intake.missing[lab.name]}" for lab in not_found]
+    pending = {name: len(chosen) for name, chosen in runs.items()}
     progress = Progress(len(students))
     for name in results:
-        if name not in roots:
+        if name not in intakes:
             progress.advance()
     configs, warnings = {}, []
-    for name, root in roots.items():   # one plan a student: each gets a user of its own
-        configs[name], said = sandboxed(replace(config, impl_root=root), manifest.root, sandbox)
+    for name, intake in intakes.items():   # one plan a student: each gets a user of its own
+        configs[name], said = sandboxed(replace(config, impl_root=intake.root), manifest.root,
+                                        sandbox)
         warnings += said
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         # student by student (the progress line counts finished students), each student's
         # longest labs first (the run ends on short ones)
         futures = {pool.submit(run_lab, manifest, lab, configs[name]): (name, lab)
-                   for name in roots for lab in longest_first(labs)}
+                   for name, chosen in runs.items() for lab in longest_first(chosen)}
         for future in as_completed(futures):
             name, lab = futures[future]
             try:
@@ -145,7 +153,7 @@ def write_gradebook(path: Path, results: list[StudentResult], labs: list[Lab]) -
         for result in results:
             points = {lab.name: lab.points for lab in result.labs}
             writer.writerow([result.student, *(points.get(lab.name, 0) for lab in labs),
-                             result.points, maximum, result.error])
+                             result.points, maximum, result.error or "; ".join(result.notes)])
 
 
 def junit_xml(student: dict[str, Any]) -> bytes:

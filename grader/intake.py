@@ -1,34 +1,71 @@
-"""Finding students' submissions: one folder or one archive (.zip, .tar.gz, .tgz) a student.
+"""Intake: what socklab takes from a student's submission, the same for every way of grading.
 
-Archives are untrusted: nothing is written outside the extraction folder, links and devices
-are refused, and sizes are capped, so a hostile archive gives that student an error row and
-nothing worse.
+`socklab grade` (one folder or archive a student, grader/batch.py), the Gradescope autograder
+(its /autograder/submission, grader/export.py) and any adapter added later hand each
+submission to take_in(), so one upload is read by one set of rules:
+
+- A submission is a folder or an archive (.zip, .tar.gz, .tgz). A folder whose only entry is
+  an archive counts as that archive: platforms and LMS downloads wrap an upload in a folder.
+- Limits: at most MAX_ENTRIES files and folders, and MAX_BYTES in all (an archive: unpacked).
+  A larger submission is refused whole; the limits are far above a lab tree's needs.
+- Safety: only regular files and folders. A link, a device or a pipe refuses the submission,
+  and so does an archive path that leaves the archive (absolute, or through ..). Nothing is
+  written outside the intake's own folder.
+- The lab folders: a folder named like the lab (01-tcp-hello) at the top of the submission or
+  inside at most MAX_NESTING folders (students hand in `alice/skeletons/01-tcp-hello/`); the
+  shallowest wins, then the first in name order. When one lab is graded, loose server.c or
+  client.c at the top or one folder down count as that lab.
+- What the student reads: a SubmissionError's message when the whole submission is refused
+  (no lab folder at all is one), and Intake.missing's reason for each lab not found.
+
+Each lab found is copied into a fresh lab tree, which the tests then read.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tarfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import IO
+
+from grader.manifest import Lab
+from grader.results import LabResult, failed_everything
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".zip")
-MAX_FILES = 2000                  # a lab tree has a few dozen files
-MAX_BYTES = 64 << 20              # uncompressed size of one submission
-LAB_FOLDER = re.compile(r"^\d\d-[a-z0-9-]+$")
-SEARCH_DEPTH = 3                  # how deep to look for the lab folders inside a submission
+MAX_ENTRIES = 2000                # files and folders of one submission; a lab tree has dozens
+MAX_BYTES = 64 << 20              # all its files together
+MAX_NESTING = 3                   # folders a lab folder may sit in inside the submission
+LOOSE_SOURCES = ("server.c", "client.c")   # a one-lab upload of the lab's files themselves
+COPY_CHUNK = 1 << 16
+
+FOLDER, FILE, OTHER = "folder", "file", "other"
 
 
 class SubmissionError(Exception):
-    """The submission cannot be graded; the message is the reason shown in the gradebook."""
+    """The submission cannot be graded; the message is the reason shown to the student."""
 
 
 @dataclass(frozen=True)
 class Submission:
     student: str                  # a name safe for file names
     source: Path                  # the folder or archive as handed in
+
+
+@dataclass(frozen=True)
+class Intake:
+    root: Path                    # a lab tree: root/NN-slug/ for every lab found
+    missing: dict[str, str]       # lab name -> why it is not graded, as the student reads it
+
+    def split(self, labs: list[Lab]) -> tuple[list[Lab], list[LabResult]]:
+        """The labs to run, and the results of the labs not found (every test failed)."""
+        return ([lab for lab in labs if lab.name not in self.missing],
+                [failed_everything(lab, self.missing[lab.name])
+                 for lab in labs if lab.name in self.missing])
 
 
 def safe_name(name: str) -> str:
@@ -60,86 +97,161 @@ def discover(folder: Path) -> list[Submission]:
     return [found[name] for name in sorted(found)]
 
 
-def _checked_path(name: str) -> PurePosixPath:
+# --- what a submission holds: the limits and the safety rules --------------------------------
+
+class _Contents:
+    """Counts a submission's entries, refusing it at a link or device or past a limit."""
+
+    def __init__(self) -> None:
+        self.paths: set[PurePosixPath] = set()
+        self.bytes = 0
+
+    def add(self, path: PurePosixPath, kind: str, size: int = 0) -> None:
+        if kind == OTHER:
+            raise SubmissionError(f"the submission holds a link or device, {str(path)!r}: "
+                                  f"upload regular files only")
+        # an archive may leave out its folders: count them from the paths, as on disk
+        self.paths.update(p for p in (path, *path.parents) if p.parts)
+        if len(self.paths) > MAX_ENTRIES:
+            raise SubmissionError(f"the submission holds more than {MAX_ENTRIES} files and "
+                                  f"folders: upload only your lab folders")
+        self.bytes += size
+        if self.bytes > MAX_BYTES:
+            raise SubmissionError(f"the submission holds more than {MAX_BYTES >> 20} MiB: "
+                                  f"upload only your lab folders")
+
+
+def _check_folder(top: Path) -> None:
+    contents = _Contents()
+    folders = [top]
+    while folders:
+        with os.scandir(folders.pop()) as entries:
+            for entry in entries:
+                path = PurePosixPath(Path(entry.path).relative_to(top).as_posix())
+                if entry.is_dir(follow_symlinks=False):
+                    contents.add(path, FOLDER)
+                    folders.append(Path(entry.path))
+                elif entry.is_file(follow_symlinks=False):
+                    contents.add(path, FILE, entry.stat(follow_symlinks=False).st_size)
+                else:
+                    contents.add(path, OTHER)
+
+
+def _inside(name: str) -> PurePosixPath:
     path = PurePosixPath(name)
     if path.is_absolute() or ".." in path.parts:
         raise SubmissionError(f"the archive holds a path outside itself: {name!r}")
     return path
 
 
+def _write(source: IO[bytes], target: Path, size: int, name: str) -> None:
+    """Copies at most what the archive's header says: a lying header cannot fill the disk."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target, "wb") as sink:
+        left = size + 1
+        while chunk := source.read(min(COPY_CHUNK, left)):
+            sink.write(chunk)
+            left -= len(chunk)
+            if left == 0:
+                raise SubmissionError(f"{name!r} is larger than its header says")
+
+
 def _extract_tar(archive: Path, dest: Path) -> None:
+    contents = _Contents()
     with tarfile.open(archive) as tar:
-        members = tar.getmembers()
-        if len(members) > MAX_FILES:
-            raise SubmissionError(f"the archive holds {len(members)} files (at most {MAX_FILES})")
-        total = 0
-        for member in members:
-            path = _checked_path(member.name)
+        for member in tar:                    # one at a time: a huge archive stops at a limit
+            path = _inside(member.name)
             if member.isdir():
+                contents.add(path, FOLDER)
                 (dest / path).mkdir(parents=True, exist_ok=True)
                 continue
-            if not member.isfile():
-                raise SubmissionError(f"the archive holds a link or device: {member.name!r}")
-            total += member.size
-            if total > MAX_BYTES:
-                raise SubmissionError(f"the archive unpacks to more than {MAX_BYTES >> 20} MiB")
+            contents.add(path, FILE if member.isfile() else OTHER, member.size)
             source = tar.extractfile(member)
             assert source is not None
-            (dest / path).parent.mkdir(parents=True, exist_ok=True)
-            with source, open(dest / path, "wb") as sink:
-                shutil.copyfileobj(source, sink)
+            with source:
+                _write(source, dest / path, member.size, member.name)
 
 
 def _extract_zip(archive: Path, dest: Path) -> None:
+    contents = _Contents()
     with zipfile.ZipFile(archive) as zipped:
-        infos = zipped.infolist()
-        if len(infos) > MAX_FILES:
-            raise SubmissionError(f"the archive holds {len(infos)} files (at most {MAX_FILES})")
-        total = 0
-        for info in infos:
-            path = _checked_path(info.filename)
+        for info in zipped.infolist():
+            path = _inside(info.filename)
             if info.is_dir():
+                contents.add(path, FOLDER)
                 (dest / path).mkdir(parents=True, exist_ok=True)
                 continue
-            if (info.external_attr >> 16) & 0o170000 not in (0, 0o100000):
-                raise SubmissionError(f"the archive holds a link or device: {info.filename!r}")
-            total += info.file_size
-            if total > MAX_BYTES:
-                raise SubmissionError(f"the archive unpacks to more than {MAX_BYTES >> 20} MiB")
-            (dest / path).parent.mkdir(parents=True, exist_ok=True)
-            with zipped.open(info) as source, open(dest / path, "wb") as sink:
-                # read at most what the header claims: a lying header cannot fill the disk
-                shutil.copyfileobj(source, sink)
-                if sink.tell() > info.file_size:
-                    raise SubmissionError(f"{info.filename!r} is larger than its header says")
+            regular = (info.external_attr >> 16) & 0o170000 in (0, 0o100000)
+            contents.add(path, FILE if regular else OTHER, info.file_size)
+            with zipped.open(info) as source:
+                _write(source, dest / path, info.file_size, info.filename)
 
 
-def lab_root(folder: Path, lab_names: set[str]) -> Path:
-    """The folder that holds the lab folders: the submission itself, or a folder inside it
-    (students often hand in `alice/skeletons/01-tcp-hello/...`)."""
-    level = [folder]
-    for _ in range(SEARCH_DEPTH + 1):
-        for candidate in level:
-            if any((candidate / name).is_dir() for name in lab_names):
-                return candidate
-        level = sorted(child for parent in level for child in parent.iterdir()
-                       if child.is_dir() and not child.is_symlink())
-    raise SubmissionError("no lab folder (01-tcp-hello, ...) found in the submission")
+def _open(source: Path, unpacked: Path) -> Path:
+    """The submission's files as a checked folder: `source` itself, or its archive unpacked."""
+    if source.is_dir() and not source.is_symlink():
+        entries = list(source.iterdir())
+        only = entries[0] if len(entries) == 1 else None
+        if not (only and only.name.endswith(ARCHIVE_SUFFIXES) and only.is_file()
+                and not only.is_symlink()):
+            _check_folder(source)
+            return source
+        source = only
+    if not (source.name.endswith(ARCHIVE_SUFFIXES) and source.is_file()
+            and not source.is_symlink()):
+        raise SubmissionError(f"{source.name} is neither a folder nor an archive "
+                              f"({', '.join(ARCHIVE_SUFFIXES)})")
+    unpacked.mkdir()
+    if source.name.endswith(".zip"):
+        _extract_zip(source, unpacked)
+    else:
+        _extract_tar(source, unpacked)
+    return unpacked
 
 
-def unpack(submission: Submission, work: Path, lab_names: set[str]) -> Path:
-    """A folder of lab folders for this student, under `work` (archives are extracted)."""
-    source = submission.source
-    if source.is_dir():
-        return lab_root(source, lab_names)
-    dest = work / submission.student
+# --- where the lab folders are ---------------------------------------------------------------
+
+def _lab_folders(tree: Path, names: list[str]) -> dict[str, Path]:
+    """Each lab's folder in `tree`: the shallowest, then the first in name order."""
+    found: dict[str, Path] = {}
+    level = [tree]
+    for _ in range(MAX_NESTING + 1):
+        for folder in level:
+            for name in names:
+                if name not in found and (folder / name).is_dir():
+                    found[name] = folder / name
+        level = sorted(child for parent in level for child in parent.iterdir() if child.is_dir())
+    if len(names) == 1 and not found:        # one lab: its files may come loose
+        for folder in [tree, *sorted(child for child in tree.iterdir() if child.is_dir())]:
+            if any((folder / source).is_file() for source in LOOSE_SOURCES):
+                return {names[0]: folder}
+    return found
+
+
+def not_found(name: str) -> str:
+    return (f"not found in the submission (upload the folder {name}/ with server.c and "
+            f"client.c)")
+
+
+def take_in(source: Path, dest: Path, names: list[str]) -> Intake:
+    """Takes in the submission `source` (a folder or an archive) for the labs `names`, in
+    course order: checks it, finds the lab folders and copies them into a lab tree under
+    `dest`, a folder of this submission's own (emptied first)."""
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
     try:
-        if source.name.endswith(".zip"):
-            _extract_zip(source, dest)
-        else:
-            _extract_tar(source, dest)
-    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as error:
-        raise SubmissionError(f"the archive cannot be read: {error}") from None
-    return lab_root(dest, lab_names)
+        tree = _open(source, dest / "unpacked")
+        found = _lab_folders(tree, names)
+        if not found:
+            shown = names[0] + (", ..." if len(names) > 1 else "")
+            raise SubmissionError(f"no lab folder ({shown}) found in the submission, at the "
+                                  f"top or inside at most {MAX_NESTING} folders")
+        root = dest / "labs"
+        root.mkdir()
+        for name, folder in found.items():
+            shutil.copytree(folder, root / name, copy_function=shutil.copyfile)
+    except (tarfile.TarError, zipfile.BadZipFile, zlib.error, EOFError, RuntimeError,
+            OSError) as error:           # RuntimeError: an encrypted zip
+        raise SubmissionError(f"the submission cannot be read: {error}") from None
+    shutil.rmtree(dest / "unpacked", ignore_errors=True)
+    return Intake(root, {name: not_found(name) for name in names if name not in found})

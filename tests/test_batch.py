@@ -14,10 +14,10 @@ from xml.etree import ElementTree
 import pytest
 
 from conftest import KIT, PYTHON
-from grader.submissions import Submission, SubmissionError, discover, unpack
+from grader.intake import SubmissionError, discover, take_in
 from test_cli import BATS, MANIFEST, fake_kit
 
-LABS = {"01-fake"}
+LABS = ["01-fake"]
 HIDDEN_MANIFEST = MANIFEST + '[[lab.test]]\nid = "secret"\npoints = 5\nhidden = true\n'
 HIDDEN_BATS = '@test "[secret] the hidden check" { echo "the secret reason"; false; }\n'
 
@@ -126,7 +126,7 @@ def tar_with(path: Path, member: tarfile.TarInfo, data: bytes = b"") -> Path:
 def test_hostile_archives_are_refused(tmp_path: Path, make, complaint: str) -> None:  # type: ignore[no-untyped-def]
     archive = make(tmp_path)
     with pytest.raises(SubmissionError, match=complaint):
-        unpack(Submission("x", archive), tmp_path / "work", LABS)
+        take_in(archive, tmp_path / "work", LABS)
     assert not (tmp_path / "escape").exists()
 
 
@@ -145,7 +145,7 @@ def _zip(path: Path, name: str, data: bytes) -> Path:
 
 def test_zip_with_a_nested_folder_is_found(tmp_path: Path) -> None:
     archive = _zip(tmp_path / "erin.zip", "erin-final/skeletons/01-fake/answer", b"yes\n")
-    root = unpack(Submission("erin", archive), tmp_path / "work", LABS)
+    root = take_in(archive, tmp_path / "work", LABS).root
     assert (root / "01-fake" / "answer").read_text() == "yes\n"
 
 
