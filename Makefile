@@ -7,6 +7,7 @@
 #   make bench               benchmarks: lab 06 vs TCP and TFTP, the relay, grading a class
 #   make docs                the course as a static HTML site in build/site/ (offline, pandoc)
 #   make release             the student tree (no solutions, no hidden tests) in release/
+#   make check-devcontainer  build .devcontainer/ with podman and run make test inside (slow, root)
 #   make clean               remove what the build left behind
 #
 # Every target first installs what it needs from Debian (grader/install-deps.sh).
@@ -23,12 +24,12 @@ PYTHON_CHECK := grader/python-check --missing-ok
 CLASS_DIR := build/example-class
 CLASS_OUT := out/example-class
 
-.PHONY: all help deps deps-test class check grade test bench docs release clean
+.PHONY: all help deps deps-test class check grade test bench docs release clean check-devcontainer
 
 all: help
 
 help:
-	@sed -n '3,13p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,14p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@$(PYTHON_CHECK) && grader/install-deps.sh core
@@ -62,6 +63,10 @@ docs:
 
 release: deps
 	$(SOCKLAB) release -o release
+
+# Not part of test: it downloads a Debian base and the kit's packages (about half an hour).
+check-devcontainer:
+	tests/devcontainer/check.sh
 
 clean:
 	rm -rf build out release .pytest_cache

@@ -34,7 +34,7 @@ RELEASE_NAME = "socklab-student"
 # Top-level entries students get; folders are copied whole, minus EXCLUDED_PARTS and the rules
 # in excluded().
 INCLUDED = ("README.md", "README.ko.md", "LICENSE", "Makefile", "socklab", "grader", "labs",
-            "skeletons", "docs")
+            "skeletons", "docs", ".devcontainer")
 EXCLUDED_PARTS = {"__pycache__", ".pytest_cache", "hidden", ".git"}
 TABLE_HEADER = re.compile(r"^\[\[?[^\]]+\]\]?\s*(#.*)?$")
 

@@ -86,7 +86,8 @@ def test_the_release_holds_what_students_need_and_nothing_else(release: Path) ->
     for needed in ("Makefile", "socklab", "README.md", "grader/cli.py", "labs/labs.toml",
                    "labs/lib/socklab.bash", "labs/lib/session.py",
                    "labs/01-tcp-hello/tests/tcp-hello.bats", "skeletons/01-tcp-hello/server.c",
-                   ".github/workflows/classroom.yml"):
+                   ".github/workflows/classroom.yml", ".devcontainer/devcontainer.json",
+                   ".devcontainer/Containerfile"):
         assert (release / needed).is_file(), needed
     assert os.access(release / "socklab", os.X_OK)
     assert os.access(release / "grader" / "install-deps.sh", os.X_OK)
