@@ -14,14 +14,18 @@ DRIVER = r"""
 #include "args.h"
 int main(int argc, char **argv)
 {
-    /* argv[1] says which parser; from argv[2] on, the program's own command line */
+    /* argv[1] says which parser (n: lab 07's client, whose HOST is a name); from argv[2]
+       on, the program's own command line */
     int file = argv[1][1] == 'f';
-    struct program_args args = argv[1][0] == 's'
+    int named = argv[1][0] == 'n';
+    struct program_args args = named ? parse_named_client_args(argc - 2, argv + 2)
+        : argv[1][0] == 's'
         ? parse_server_args(argc - 2, argv + 2, file ? "default.out" : NULL)
         : parse_client_args(argc - 2, argv + 2, file ? "default.in" : NULL);
     char host[INET_ADDRSTRLEN];
     inet_ntop(AF_INET, &args.host, host, sizeof host);
-    printf("%s %u %s\n", host, (unsigned)args.port, args.path ? args.path : "-");
+    printf("%s %u %s\n", named ? args.host_name : host, (unsigned)args.port,
+           args.path ? args.path : "-");
     return 0;
 }
 """
@@ -53,6 +57,10 @@ def parse(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-
     ("c", ["10.1.2.3", "22"], "10.1.2.3 22 -"),
     ("cf", ["127.0.0.2"], "127.0.0.2 8080 default.in"),
     ("cf", ["127.0.0.1", "9", "in.bin"], "127.0.0.1 9 in.bin"),
+    ("n", [], "127.0.0.1 8080 -"),
+    ("n", ["localhost"], "localhost 8080 -"),
+    ("n", ["::1", "9000"], "::1 9000 -"),
+    ("n", ["no-such-host.invalid", "1"], "no-such-host.invalid 1 -"),
 ])
 def test_good_arguments_are_parsed(parse, which: str, args: list[str],  # type: ignore[no-untyped-def]
                                    parsed: str) -> None:
@@ -66,6 +74,8 @@ def test_good_arguments_are_parsed(parse, which: str, args: list[str],  # type: 
     ("c", ["localhost"]), ("c", ["256.1.1.1"]), ("c", ["1.2.3"]), ("c", [""]),
     ("c", ["127.0.0.1", "0"]), ("c", ["127.0.0.1", "http"]),
     ("c", ["127.0.0.1", "80", "extra"]), ("cf", ["127.0.0.1", "80", "in", "extra"]),
+    ("n", ["localhost", "0"]), ("n", ["::1", "65536"]), ("n", ["localhost", "http"]),
+    ("n", ["localhost", "80", "extra"]),
 ])
 def test_bad_arguments_print_one_usage_line_and_exit_2(parse, which: str,  # type: ignore[no-untyped-def]
                                                        args: list[str]) -> None:

@@ -4,11 +4,14 @@
  * Given to students ready-made, so that the labs are about sockets. Every lab folder carries
  * an identical copy, because each folder must build on its own.
  *
- * The lab contract (LABS.md):
+ * The lab contract (docs/contract.md, "Arguments"):
  *   server [PORT [OUTPUT]]          client [HOST [PORT [INPUT]]]
  * PORT is a whole number in 1..65535, HOST a dotted IPv4 address. Anything else, or too many
  * arguments, prints one `usage:` line on stderr and exits with EXIT_USAGE, before any socket
  * is opened.
+ * Lab 07's client takes HOST as a name or an address of either family
+ * (parse_named_client_args): only getaddrinfo(3) can tell whether it is good, so the program
+ * checks it, not this file.
  */
 #ifndef SOCKLAB_ARGS_H
 #define SOCKLAB_ARGS_H
@@ -28,6 +31,8 @@
 /* What a program was asked to do. `path` is NULL for the labs that move no file. */
 struct program_args {
     struct in_addr host;  /* client only: the server's address */
+    const char *host_name; /* client only: HOST as typed (or DEFAULT_HOST), for messages and
+                              for getaddrinfo(3) in lab 07 */
     uint16_t port;        /* host byte order; convert with htons() when filling a sockaddr */
     const char *path;     /* file labs: OUTPUT for the server, INPUT for the client */
 };
@@ -90,7 +95,8 @@ static inline struct program_args parse_client_args(int argc, char **argv,
     const char *synopsis = default_path ? "[HOST [PORT [INPUT]]]" : "[HOST [PORT]]";
     int max_args = default_path ? 3 : 2;
     const char *host = argc > 1 ? argv[1] : DEFAULT_HOST;
-    struct program_args args = { .port = DEFAULT_PORT, .path = default_path };
+    struct program_args args = { .host_name = host, .port = DEFAULT_PORT,
+                                 .path = default_path };
 
     if (argc - 1 > max_args)
         usage_exit(argv[0], synopsis);
@@ -101,6 +107,24 @@ static inline struct program_args parse_client_args(int argc, char **argv,
         usage_exit(argv[0], synopsis);
     if (argc > 3)
         args.path = argv[3];
+    return args;
+}
+
+/*
+ * client [HOST [PORT]], where HOST is a host name or a numeric IPv4 or IPv6 address (lab 07):
+ * it is kept as text in args.host_name, to be resolved with getaddrinfo(3), and args.host is
+ * left empty. Only a bad PORT or too many arguments exit with EXIT_USAGE.
+ */
+static inline struct program_args parse_named_client_args(int argc, char **argv)
+{
+    const char *synopsis = "[HOST [PORT]]";
+    struct program_args args = { .host_name = argc > 1 ? argv[1] : DEFAULT_HOST,
+                                 .port = DEFAULT_PORT };
+
+    if (argc - 1 > 2)
+        usage_exit(argv[0], synopsis);
+    if (argc > 2 && parse_port(argv[2], &args.port) != 0)
+        usage_exit(argv[0], synopsis);
     return args;
 }
 
