@@ -22,7 +22,7 @@ fi
 
 # The pages in course order: the reading order of docs/README.md, then the labs, then the rest.
 COURSE_ORDER=(
-    docs/README docs/first-day docs/student-guide
+    docs/README docs/first-day docs/student-guide docs/contract
     docs/concepts/sockets docs/concepts/addresses docs/concepts/tcp docs/concepts/udp
     docs/concepts/timeouts docs/concepts/reliability docs/concepts/debugging
     docs/instructor-guide
