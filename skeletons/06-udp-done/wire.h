@@ -1,5 +1,6 @@
 /*
- * wire.h — the datagrams of lab 06, as they travel (LABS.md, "06 udp-done"). Yours to write.
+ * wire.h — the datagrams of lab 06, as they travel (docs/contract.md, "06 udp-done").
+ * Yours to write.
  *
  *   DATA | seq | 1..1024 bytes     block number seq of the file (blocks count from 0)
  *   ACK  | seq                     every block up to and including seq is written
