@@ -22,7 +22,7 @@ class RunConfig:
     impl_root: Path            # a tree of lab folders: skeletons/, solutions/, a student's
     build_dir: Path            # where builds are cached, shared by all labs of a run
     reference: bool = True     # cross-test against solutions/ when it exists
-    wrap: str = ""             # a command put before every student program (the sandbox)
+    wrap: tuple[str, ...] = ()   # the launcher put before every student program (the sandbox)
     outer: tuple[str, ...] = ()   # a command put before the whole Bats run (its namespaces)
     seed: str | None = None
     tests_dirs: tuple[str, ...] = ("tests",)   # with hidden tests: ("tests", "hidden")
@@ -61,7 +61,7 @@ def run_lab(manifest: Manifest, lab: Lab, config: RunConfig) -> LabResult:
                SOCKLAB_IMPL=str(impl.resolve()),
                SOCKLAB_REF=str(ref) if config.reference and ref.is_dir() else "none",
                SOCKLAB_BUILD_DIR=str(config.build_dir),
-               SOCKLAB_WRAP=config.wrap)
+               SOCKLAB_WRAP=sandbox.ARGV_SEP.join(config.wrap))
     if config.seed is not None:
         env["SOCKLAB_SEED"] = config.seed
     try:

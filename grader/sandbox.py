@@ -17,7 +17,8 @@ wrap   one per program: every student program (and the compiler on the student's
        no solutions/, no hidden tests, no other student, no grader; an unprivileged user of
        its own (a numeric uid picked per plan, so that RLIMIT_NPROC, which counts per user,
        is this run's alone); and resource limits. RunConfig.wrap, passed to Bats as
-       SOCKLAB_WRAP.
+       SOCKLAB_WRAP (its words joined with ARGV_SEP; labs/lib/session.py, the one place that
+       starts programs, puts it before every program built from a lab).
 
 The wall-clock deadline, the kill of each program's process group and the cap on captured
 output are the harness's own (labs/lib/session.py); the sandbox adds what they cannot do.
@@ -34,7 +35,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shlex
 import shutil
 import subprocess
 import tempfile
@@ -44,6 +44,7 @@ from pathlib import Path
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 LAUNCHER = "grader/sandbox-exec"          # relative to the kit's root
+ARGV_SEP = "\x1f"    # joins a command line's words in SOCKLAB_WRAP (as labs/lib/session.py reads it)
 PROBE_DEADLINE_S = 20.0
 
 # Limits of every student program (setrlimit(2)). Generous for the labs, tight for abuse.
@@ -74,7 +75,7 @@ class Probe:
 @dataclass(frozen=True)
 class SandboxPlan:
     outer: tuple[str, ...]      # RunConfig.outer
-    wrap: str                   # RunConfig.wrap (SOCKLAB_WRAP)
+    wrap: tuple[str, ...]       # RunConfig.wrap (SOCKLAB_WRAP): the launcher's argv
     warnings: tuple[str, ...]   # one line per missing mechanism
     uid: int | None             # the programs' user, when root drops to one
     scratch_root: Path          # where the run's scratch folders are, as the run sees it
@@ -149,7 +150,7 @@ def plan(build_dir: Path, impl_root: Path, kit_root: Path = KIT_ROOT, enabled: b
     fresh user), with a warning line for each protection this machine cannot give. `also`:
     other folders under /tmp that the Bats run needs (the outer hides the host's /tmp)."""
     if not enabled:
-        return SandboxPlan((), "", ("the sandbox is off: student programs run as you, with "
+        return SandboxPlan((), (), ("the sandbox is off: student programs run as you, with "
                                     "your files and network",), None,
                            Path(tempfile.gettempdir()))
     found = probe()
@@ -193,4 +194,4 @@ def plan(build_dir: Path, impl_root: Path, kit_root: Path = KIT_ROOT, enabled: b
     if not found.bwrap:
         launcher.append("--no-bwrap")
     launcher.append("--")
-    return SandboxPlan(outer, shlex.join(launcher), tuple(warnings), uid, scratch)
+    return SandboxPlan(outer, tuple(launcher), tuple(warnings), uid, scratch)

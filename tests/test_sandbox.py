@@ -27,7 +27,8 @@ def in_sandbox(plan: sandbox.SandboxPlan, cwd: Path,
                script: str) -> subprocess.CompletedProcess[str]:
     """Runs `script` (sh) as a student program would run: inside the outer, through the wrap,
     from `cwd` (created first, as Bats does)."""
-    inner = f"mkdir -p {cwd} && cd {cwd} && exec {plan.wrap} /bin/sh -c {shlex.quote(script)}"
+    inner = f"mkdir -p {cwd} && cd {cwd} && exec {shlex.join(plan.wrap)} /bin/sh -c " \
+            f"{shlex.quote(script)}"
     return subprocess.run([*plan.outer, "/bin/bash", "-c", inner], capture_output=True,
                           text=True, timeout=DEADLINE_S, stdin=subprocess.DEVNULL)
 
@@ -64,9 +65,11 @@ def test_programs_get_only_descriptors_0_to_2(tmp_path: Path) -> None:
     plan = sandbox.plan(build, KIT / "solutions", KIT, also=(tmp_path,))
     out = tmp_path / "session"
     bats_fd3 = tmp_path / "fd3"
-    program = f"{plan.wrap} /bin/sh -c 'ls /proc/self/fd >listed; echo ok 1 forged >&3'"
+    program = sandbox.ARGV_SEP.join(["/bin/sh", "-c",
+                                     "ls /proc/self/fd >listed; echo ok 1 forged >&3"])
+    wrap = sandbox.ARGV_SEP.join(plan.wrap)
     script = (f"mkdir -p /tmp/w && exec 3>{shlex.quote(str(bats_fd3))} && "
-              f"SOCKLAB_WRAP={shlex.quote(plan.wrap)} {PYTHON} {KIT}/labs/lib/session.py "
+              f"SOCKLAB_WRAP={shlex.quote(wrap)} {PYTHON} {KIT}/labs/lib/session.py "
               f"--out {out} --cwd /tmp/w --client {shlex.quote(program)} && cat /tmp/w/listed")
     done = subprocess.run([*plan.outer, "/bin/bash", "-c", script], capture_output=True,
                           text=True, timeout=DEADLINE_S, stdin=subprocess.DEVNULL)
@@ -87,7 +90,7 @@ def test_each_plan_has_its_own_user(tmp_path: Path) -> None:
 
 def test_off_means_no_commands_and_one_warning(tmp_path: Path) -> None:
     plan = sandbox.plan(tmp_path, tmp_path, KIT, enabled=False)
-    assert plan.outer == () and plan.wrap == "" and len(plan.warnings) == 1
+    assert plan.outer == () and plan.wrap == () and len(plan.warnings) == 1
 
 
 @pytest.mark.parametrize("missing", ["bwrap", "root", "setpriv", "everything"])
@@ -121,3 +124,49 @@ def test_the_launcher_is_executable_and_bash_clean() -> None:
     assert os.access(launcher, os.X_OK)
     subprocess.run(["bash", "-n", str(launcher)], check=True, timeout=DEADLINE_S)
     assert sys.executable   # the suite runs under /usr/bin/python3 (Makefile)
+
+
+def session_in_sandbox(plan: sandbox.SandboxPlan, tmp_path: Path,
+                       client: list[str]) -> Path:
+    """Runs `client` as a lab's client through session.py inside the plan's outer, with the
+    grader's variables set as a Bats run has them; returns the session folder."""
+    out = tmp_path / "session"
+    grader_env = "SOCKLAB_REF=/grader-secret SOCKLAB_IMPL=/grader-secret BATS_RUN=secret"
+    script = (f"mkdir -p /tmp/w && SOCKLAB_WRAP={shlex.quote(sandbox.ARGV_SEP.join(plan.wrap))} "
+              f"{grader_env} {PYTHON} {KIT}/labs/lib/session.py --out {shlex.quote(str(out))} "
+              f"--cwd /tmp/w --client {shlex.quote(sandbox.ARGV_SEP.join(client))}")
+    done = subprocess.run([*plan.outer, "/bin/bash", "-c", script], capture_output=True,
+                          text=True, timeout=DEADLINE_S, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+@full_sandbox
+def test_a_crash_in_the_sandbox_is_reported_by_its_signal(tmp_path: Path) -> None:
+    plan = sandbox.plan(tmp_path, KIT / "solutions", KIT, also=(tmp_path,))
+    out = session_in_sandbox(plan, tmp_path, ["/bin/sh", "-c", "kill -SEGV $$"])
+    assert (out / "client.status").read_text() == "signal SIGSEGV\n"
+
+
+@full_sandbox
+def test_programs_get_a_clean_environment(tmp_path: Path) -> None:
+    plan = sandbox.plan(tmp_path, KIT / "solutions", KIT, also=(tmp_path,))
+    out = session_in_sandbox(plan, tmp_path, ["/usr/bin/env"])
+    names = {line.split("=", 1)[0] for line in (out / "client.stdout").read_text().splitlines()}
+    assert names & {"PATH", "HOME", "TMPDIR"} == {"PATH", "HOME", "TMPDIR"}, names
+    assert not {n for n in names if n.startswith(("SOCKLAB", "BATS"))}, names
+    assert "grader-secret" not in (out / "client.stdout").read_text()
+
+
+@full_sandbox
+def test_paths_with_spaces_stay_whole(tmp_path: Path) -> None:
+    """Command lines travel as words: a build folder and an argument with spaces work."""
+    build = tmp_path / "build dir"
+    program = build / "one build" / "client"
+    program.parent.mkdir(parents=True)
+    program.write_text('#!/bin/sh\nprintf "%s|" "$@"\n')
+    program.chmod(0o755)
+    plan = sandbox.plan(build, KIT / "solutions", KIT, also=(tmp_path,))
+    out = session_in_sandbox(plan, tmp_path, [str(program), "two words", "{port}"])
+    assert (out / "client.stdout").read_text().startswith("two words|"), \
+        (out / "client.stderr").read_text()

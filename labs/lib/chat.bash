@@ -166,7 +166,8 @@ test_coalesce() {
     printf 'first line\nsecond line\n' >"$WORK/client.in"
     printf 'first answer\nsecond answer\n' >"$WORK/server.in"
     # -N: shut down the sending side at the end of input, as the contract's client does.
-    session impl none --client "nc -N 127.0.0.1 {port}" --client-stdin "$WORK/client.in" \
+    local nc=(nc -N 127.0.0.1 '{port}')
+    session impl peer --peer client nc --client-stdin "$WORK/client.in" \
         --server-stdin "$WORK/server.in" --relay "$(relay_cmd tcp --coalesce 50 --seed "$SEED")"
     assert_ok server "${SERVER_OPENING[@]}" "Client: first line" "Client: second line" \
         "Connection closed by client."
@@ -220,19 +221,17 @@ test_server_eof() {
 # The server closes first (end of its input), so its port is left in TIME_WAIT: only
 # SO_REUSEADDR lets it start again at once on the same port.
 test_reuseaddr() {
-    converse impl impl --server "strace -f -qq -o $WORK/strace -e trace=setsockopt \
-$(bin impl server) $SERVER_ARGS" < <(server_eof_script)
+    converse impl impl --server-trace setsockopt < <(server_eof_script)
     assert_conversation
-    grep -q 'SO_REUSEADDR, \[1\]' "$WORK/strace" || fail "the server never set SO_REUSEADDR \
-(setsockopt(2), socket(7)); its setsockopt calls were:
-$(cat "$WORK/strace")"
+    assert_reuseaddr_traced
     converse impl impl --port "$(cat "$S/port")" < <(chat_script)
     assert_conversation
 }
 
 # A client that connects and closes at once, without a word (nc -z).
 test_vanish() {
-    session impl none --client "nc -z 127.0.0.1 {port}"
+    local nc=(nc -z 127.0.0.1 '{port}')
+    session impl peer --peer client nc
     assert_ok server "${SERVER_OPENING[@]}" "Connection closed by client."
 }
 
@@ -240,12 +239,12 @@ test_vanish() {
 # connection. The contract does not say what to print, but the server must end cleanly:
 # exit 0 or 1, no crash, no hang, nothing for AddressSanitizer.
 test_bad_peer() {
-    local status
+    local status nc=(nc -N 127.0.0.1 '{port}')
     long_line 5000 >"$WORK/long.in"
     echo >>"$WORK/long.in"
     printf 'half a li' >"$WORK/half.in"
     for input in long half; do
-        session asan none --client "nc -N 127.0.0.1 {port}" --client-stdin "$WORK/$input.in"
+        session asan peer --peer client nc --client-stdin "$WORK/$input.in"
         [[ $(head -n 2 "$S/server.stdout") == "$(printf '%s\n' "${SERVER_OPENING[@]}")" ]] ||
             fail "$(printf 'the server should first accept the client, printing:\n    %s\n    %s' \
                 "${SERVER_OPENING[@]}"; session_context)"
@@ -281,13 +280,12 @@ test_port_in_use() {
 # descriptors): the program must say so and exit 1. socket() returns -1 on failure, never 0,
 # so a check for "== 0" (the lesson's) lets -1 through as if it were a socket.
 test_socket_error() {
-    local program inject="strace -f -qq -o /dev/null -e inject=socket:error=EMFILE"
-    require_build impl
+    local program inject=(strace -f -qq -o /dev/null -e inject=socket:error=EMFILE)
     for program in server client; do
         if [[ $program == server ]]; then
-            session impl none --deadline 3 --server "$inject $(bin impl server) $SERVER_ARGS"
+            session impl none --deadline 3 --prefix server inject
         else
-            session none impl --deadline 3 --client "$inject $(bin impl client) $CLIENT_ARGS"
+            session none impl --deadline 3 --prefix client inject
         fi
         assert_status "$program" "exit 1"
         grep -q "socket: Too many open files" "$S/$program.stderr" || fail "$(printf '%s' \

@@ -7,8 +7,8 @@
 # Test files are generated (labs/lib/filecheck.py, seeded by SOCKLAB_SEED) and compared by
 # SHA-256; a mismatch reports both sizes and the first differing offset and its block.
 
-SERVER_ARGS='{port} received.bin'
-CLIENT_ARGS='127.0.0.1 {port} sent.bin'
+SERVER_ARGS=('{port}' received.bin)
+CLIENT_ARGS=(127.0.0.1 '{port}' sent.bin)
 PROTO=udp
 SEED=${SOCKLAB_SEED:-1}
 SERVER_DONE="File received successfully."
@@ -79,31 +79,28 @@ transfers() {
 }
 
 # assert_missing_input: a client given an INPUT that does not exist says why on stderr, exits
-# 1, and sends nothing (strace would show the sendto).
+# 1, and sends nothing (strace, from outside the sandbox, would show any way of sending: the
+# send calls, or a write(2) to a descriptor past 2, as on a connected socket).
 assert_missing_input() {
-    require_build impl
-    local trace="$BATS_TEST_TMPDIR/strace" port
-    port=$("$PYTHON" -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    run --separate-stderr strace -f -qq -o "$trace" -e trace=sendto,sendmsg,sendmmsg \
-        "$(bin impl client)" 127.0.0.1 "$port" "$WORK/no-such-file" 3>&-
-    [[ $status == 1 ]] || fail "a client given a missing INPUT should exit 1, got $status;
-stdout: '$output'
-stderr: '$stderr'"
-    [[ $stderr == *"No such file or directory"* ]] || fail "a client given a missing INPUT \
-should say why on stderr (strerror(errno) after fopen(3): 'No such file or directory'); \
-its stderr was: '$stderr'"
-    if grep -E '^[0-9]+ +send' "$trace"; then
-        fail "a client given a missing INPUT sent something (open the file before the socket):
-$(grep -E '^[0-9]+ +send' "$trace")"
-    fi
+    local missing=(127.0.0.1 '{port}' no-such-file) stderr sent
+    session none impl --args client missing --client-trace sendto,sendmsg,sendmmsg,write \
+        --deadline 3
+    assert_status client "exit 1"
+    slurp stderr "$S/client.stderr"
+    [[ $stderr == *"No such file or directory"* ]] || fail "$(printf 'a client given a missing '
+        printf "INPUT should say why on stderr (strerror(errno) after fopen(3): 'No such file or "
+        printf "directory'); its stderr was: '%s'" "$stderr"; session_context)"
+    sent=$(grep -E ' (sendto|sendmsg|sendmmsg)\(| write\(([3-9]|[1-9][0-9]+),' "$S/client.trace" \
+        || true)   # grep's status 1: nothing was sent, the good case
+    [[ -z $sent ]] || fail "$(printf 'a client given a missing INPUT sent something (open the '
+        printf 'file before the socket):\n%s' "$sent"; session_context)"
 }
 
 # assert_bad_output: a server whose OUTPUT cannot be created (its folder does not exist) says
 # why on stderr and exits 1.
 assert_bad_output() {
-    SERVER_ARGS='{port} no-such-folder/received.bin'
-    session impl none --deadline 3
+    local unwritable=('{port}' no-such-folder/received.bin)
+    session impl none --args server unwritable --deadline 3
     assert_status server "exit 1"
     grep -q "No such file or directory" "$S/server.stderr" || fail "$(printf 'the server '
         printf 'should say on stderr why it cannot create its OUTPUT (strerror(errno) after '
@@ -113,9 +110,6 @@ assert_bad_output() {
 # assert_reuseaddr: the server sets SO_REUSEADDR (strace shows the setsockopt call). The
 # server runs alone: it has set its options once it is bound, and is stopped after that.
 assert_reuseaddr() {
-    session impl none --deadline 0.5 --server "strace -f -qq -o $WORK/strace \
--e trace=setsockopt $(bin impl server) $SERVER_ARGS"
-    grep -q 'SO_REUSEADDR, \[1\]' "$WORK/strace" || fail "the server never set SO_REUSEADDR \
-(setsockopt(2), socket(7)); its setsockopt calls were:
-$(cat "$WORK/strace")$(session_context)"
+    session impl none --deadline 0.5 --server-trace setsockopt
+    assert_reuseaddr_traced
 }

@@ -10,6 +10,8 @@ the tests' assertions are plain file reads:
                           "not started" or "no bind" (the server never bound its port)
     NAME.argv             the command line, for "reproduce by hand" messages
     NAME.memcheck         with --valgrind/--sanitizers: "clean", or the first error found
+    NAME.trace            with --NAME-trace CALLS: those system calls as strace(1) saw the
+                          program make them (the launcher's own calls left out)
     transcript            both programs' output and the harness's steps, interleaved and
                           time-stamped, for failure messages
     script.result         with --script: "ok", or what the first failed step expected
@@ -24,8 +26,14 @@ A conversation script drives interactive programs (chat labs), one step a line:
     wait client               wait until the client exits
     # comment                 ignored
 
-Every spawned program gets only descriptors 0-2 (never Bats' fd 3), its own process group,
-and is killed with its whole group when the session ends, whatever happens.
+Every program starts in one place, `launch()`: the lab's programs (--server, --client, --run)
+inside the grader's sandbox (SOCKLAB_WRAP) with a clean environment (CLEAN_ENV: nothing of the
+grader's, Bats' or the build's), the harness's own peers (--server-peer, --client-peer, the
+relay) outside it with the same clean environment. Each gets only descriptors 0-2 (never Bats'
+fd 3), its own process group, and is killed with its whole group when the session ends,
+whatever happens. A command line crosses from Bats as one argument whose words are joined
+with ARGV_SEP (the ASCII unit separator), so a path with spaces stays one word; SOCKLAB_WRAP
+uses the same form.
 """
 
 from __future__ import annotations
@@ -54,6 +62,12 @@ LINE_DEADLINE_S = 2.0         # how long an expected line may take to appear
 SERVER_GRACE_S = 3.0          # how long the server may go on once the client has ended
 TCP_LISTEN = "0A"             # socket states in /proc/net/tcp (include/net/tcp_states.h)
 TCP_CLOSE = "07"              # an unconnected UDP socket shows this state
+ARGV_SEP = "\x1f"             # joins the words of one command line (ASCII unit separator)
+SIGNAL_BASE = 128             # a sandboxed program killed by signal N ends as 128+N (bubblewrap)
+# The whole environment of every program a test starts: nothing of the grader's (SOCKLAB_*),
+# Bats' (BATS_*) or the build's. HOME and TMPDIR are the program's working folder (its scratch
+# folder in a test), so that a program that writes "home" writes there.
+CLEAN_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
 
 VALGRIND = [
     "valgrind", "--leak-check=full", "--show-leak-kinds=definite,indirect,possible",
@@ -90,8 +104,9 @@ class Program:
 
     def __init__(self, name: str, argv: list[str], out: Path, transcript: Transcript,
                  cwd: Path, env: dict[str, str], stdin: IO[bytes] | int,
-                 pass_fds: tuple[int, ...] = ()) -> None:
+                 pass_fds: tuple[int, ...] = (), sandboxed: bool = False) -> None:
         self.name = name
+        self.sandboxed = sandboxed
         self.out = out
         self.transcript = transcript
         self.stdout_lines: list[str] = []
@@ -190,10 +205,12 @@ class Program:
         if code is None:
             return "running"
         if code < 0:
-            try:
-                return f"signal {signal.Signals(-code).name}"
-            except ValueError:
-                return f"signal {-code}"
+            return signal_status(-code)
+        if self.sandboxed and SIGNAL_BASE < code < SIGNAL_BASE + signal.NSIG:
+            # The sandbox's init (bubblewrap's PID 1) reports its child's death by signal N as
+            # exit 128+N, as a shell does: the contract's statuses are 0, 1 and 2, so a status
+            # in this range is the program's signal.
+            return signal_status(code - SIGNAL_BASE)
         return f"exit {code}"
 
     def wait(self, deadline_s: float) -> str:
@@ -226,6 +243,92 @@ class Program:
         for reader in self.readers:
             reader.join(timeout=2.0)
         (self.out / f"{self.name}.status").write_text(self.status + "\n")
+
+
+def signal_status(number: int) -> str:
+    try:
+        return f"signal {signal.Signals(number).name}"
+    except ValueError:
+        return f"signal {number}"
+
+
+def split_argv(joined: str) -> list[str]:
+    """A command line as Bats passes it: words joined with ARGV_SEP ("" is no command)."""
+    return joined.split(ARGV_SEP) if joined else []
+
+
+def sandbox_wrap() -> list[str]:
+    """The grader's sandbox launcher (SOCKLAB_WRAP), or nothing when the sandbox is off."""
+    return split_argv(os.environ.get("SOCKLAB_WRAP", ""))
+
+
+def launch(name: str, argv: list[str], *, out: Path, transcript: Transcript, cwd: Path,
+           stdin: IO[bytes] | int, sandboxed: bool, prefix: list[str] | None = None,
+           valgrind: bool = False, sanitizers: bool = False) -> Program:
+    """Starts one program of a test: the one place where that happens.
+
+    `sandboxed` programs (built from a lab's sources: the student's, the reference) run in the
+    grader's sandbox; `prefix` (strace, taskset) goes before the sandbox's launcher, outside
+    it, where the program can neither see nor change what it writes; Valgrind goes inside,
+    next to the program it checks, and writes to a descriptor opened here (the session folder
+    is not visible in the sandbox). Every program gets CLEAN_ENV and nothing else."""
+    env = dict(CLEAN_ENV, HOME=str(cwd), TMPDIR=str(cwd))
+    if sanitizers:
+        env.update(SANITIZER_ENV)
+    inner, log_fd = list(argv), -1
+    if valgrind:
+        opened = os.open(out / f"{name}.valgrind", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        log_fd = fcntl.fcntl(opened, fcntl.F_DUPFD_CLOEXEC, VALGRIND_LOG_FD)
+        os.close(opened)
+        inner = VALGRIND + [f"--log-fd={log_fd}"] + inner
+    full = [*(prefix or []), *(sandbox_wrap() if sandboxed else []), *inner]
+    shown = [*(prefix or []), *argv]
+    transcript.add("harness", f"starts {name}: {shlex.join(shown)}")
+    try:
+        program = Program(name, full, out, transcript, cwd, env, stdin,
+                          (log_fd,) if log_fd >= 0 else (), sandboxed=sandboxed)
+    finally:
+        if log_fd >= 0:
+            os.close(log_fd)
+    (out / f"{name}.argv").write_text(shlex.join(argv) + "\n")   # as run by hand
+    return program
+
+
+# --- system-call traces --------------------------------------------------------------------
+
+# strace runs outside the sandbox, where the program cannot write its log; it follows the
+# sandbox's launcher too, so the log also holds the launcher's calls (name lookups open
+# sockets): program_trace keeps only what the program did after it was executed.
+PROCESS_CALLS = "execve,clone,clone3,fork,vfork"
+STRACE_PID = re.compile(r"^(\d+) +(?:<\.\.\. )?(\w+)")
+STRACE_RESULT = re.compile(r"= (\d+)(?: <[^>]*>)?$")
+
+
+def trace_prefix(log: Path, calls: str) -> list[str]:
+    return ["strace", "-f", "-qq", "-o", str(log), "-e", f"trace={PROCESS_CALLS},{calls}"]
+
+
+def program_trace(raw: str, program: str, calls: str) -> list[str]:
+    """The lines of an `strace -f` log made by `program` (its path as executed) and the
+    processes it started, for the system calls in `calls` only."""
+    wanted = set(calls.split(","))
+    started = f'execve("{program}"'
+    mine: set[str] = set()
+    kept = []
+    for line in raw.splitlines():
+        found = STRACE_PID.match(line)
+        if not found:
+            continue
+        pid, call = found.groups()
+        if pid not in mine:
+            if started in line:
+                mine.add(pid)
+            continue
+        if call in ("clone", "clone3", "fork", "vfork") and (child := STRACE_RESULT.search(line)):
+            mine.add(child.group(1))
+        if call in wanted:
+            kept.append(line)
+    return kept
 
 
 def free_port(proto: str) -> int:
@@ -385,6 +488,9 @@ class Options:
     occupy: bool
     alone: list[list[str]] = field(default_factory=list)   # --run: programs without a peer
     server_grace_s: float = SERVER_GRACE_S
+    peers: set[str] = field(default_factory=set)           # sides run by the harness's tools
+    prefixes: dict[str, list[str]] = field(default_factory=dict)   # name: words before it
+    traces: dict[str, str] = field(default_factory=dict)     # name: system calls to trace
 
 
 def expand(argv: list[str], port: int, upstream: int) -> list[str]:
@@ -432,39 +538,26 @@ def run(opts: Options) -> int:
         if stale.is_file():
             stale.unlink()
     transcript = Transcript()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BATS_")}
-    if opts.sanitizers:
-        env.update(SANITIZER_ENV)
     slow = VALGRIND_SLOWDOWN if opts.valgrind else 1.0
     port = opts.port or free_port(opts.proto)
     (out / "port").write_text(f"{port}\n")
     programs: dict[str, Program] = {}
+    programs_argv0: dict[str, str] = {}
     scripted = bool(opts.script)
     error: str | None = None
 
     def start(name: str, argv: list[str], stdin_source: str | None) -> Program:
-        wrapped, log_fd = argv, -1
-        wrap = shlex.split(os.environ.get("SOCKLAB_WRAP", ""))   # the grader's sandbox
-        inner = len(wrap) if wrap and argv[:len(wrap)] == wrap else 0
-        if name in opts.valgrind:
-            # Valgrind goes inside the sandbox, next to the program it checks, and writes to
-            # a descriptor opened here: the session folder is not visible in the sandbox.
-            opened = os.open(out / f"{name}.valgrind", os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
-                             0o644)
-            log_fd = fcntl.fcntl(opened, fcntl.F_DUPFD_CLOEXEC, VALGRIND_LOG_FD)
-            os.close(opened)
-            wrapped = argv[:inner] + VALGRIND + [f"--log-fd={log_fd}"] + argv[inner:]
-        argv = argv[inner:]
-        transcript.add("harness", f"starts {name}: {shlex.join(argv)}")
-        try:
-            program = Program(name, wrapped, out, transcript, opts.cwd, env,
-                              stdin_for(stdin_source, scripted),
-                              (log_fd,) if log_fd >= 0 else ())
-        finally:
-            if log_fd >= 0:
-                os.close(log_fd)
-        (out / f"{name}.argv").write_text(shlex.join(argv) + "\n")  # without the wrapper
+        # the relay and the peers are the kit's own tools; all else is built from a lab
+        sandboxed = name != "relay" and name not in opts.peers
+        prefix = opts.prefixes.get(name, [])
+        if name in opts.traces:
+            prefix = trace_prefix(out / f"{name}.strace", opts.traces[name]) + prefix
+        program = launch(name, argv, out=out, transcript=transcript, cwd=opts.cwd,
+                         stdin=stdin_for(stdin_source, scripted), sandboxed=sandboxed,
+                         prefix=prefix, valgrind=name in opts.valgrind,
+                         sanitizers=opts.sanitizers and sandboxed)
         programs[name] = program
+        programs_argv0[name] = argv[0]
         return program
 
     holder = occupy(opts.proto, port) if opts.occupy else None
@@ -505,6 +598,11 @@ def run(opts: Options) -> int:
         (out / "script.result").write_text(f"{error or 'ok'}\n")
     if "relay" in programs:   # the relay has no end of its own
         (out / "relay.status").write_text("exit 0\n")
+    for name, calls in opts.traces.items():
+        log = out / f"{name}.strace"
+        if name in programs and log.exists():
+            lines = program_trace(log.read_text(errors="replace"), programs_argv0[name], calls)
+            (out / f"{name}.trace").write_text("".join(f"{line}\n" for line in lines))
     for name in programs:
         if name in opts.valgrind:
             log = out / f"{name}.valgrind"
@@ -521,20 +619,34 @@ def run(opts: Options) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    command = f"command line, words joined with {ARGV_SEP!r}; {{port}} becomes the port"
     parser.add_argument("--out", type=Path, required=True, help="folder for the results")
     parser.add_argument("--proto", choices=("tcp", "udp"), default="tcp")
-    parser.add_argument("--server", default="", help="server command line; {port} is replaced")
-    parser.add_argument("--client", default="", help="client command line; {port} is replaced")
+    for side in ("server", "client"):
+        chosen = parser.add_mutually_exclusive_group()
+        chosen.add_argument(f"--{side}", default="", help=f"the lab's {side}: {command}")
+        chosen.add_argument(f"--{side}-peer", default="",
+                            help=f"a harness tool in the {side}'s place (nc, socat, a scripted "
+                                 f"peer), run outside the sandbox: {command}")
+        parser.add_argument(f"--{side}-prefix", default="",
+                            help=f"words before the {side}, outside the sandbox (taskset, "
+                                 f"a fault injection): {command}")
+        parser.add_argument(f"--{side}-trace", default="", metavar="CALLS",
+                            help=f"trace these system calls of the {side} (comma-separated) "
+                                 f"into {side}.trace")
     parser.add_argument("--relay", default=None,
-                        help="relay command line between them: {port} is where it listens, "
-                             "{server_port} the server's port")
+                        help="relay between them (the harness's own): {port} is where it "
+                             "listens, {server_port} the server's port; " + command)
     parser.add_argument("--server-grace", type=float, default=SERVER_GRACE_S,
                         help="seconds the server may go on once the client has ended (0 for a "
                              "stand-in server whose end does not matter)")
     parser.add_argument("--run", action="append", default=[],
-                        help="run this command alone, without a peer (repeatable: all run side "
-                             "by side, results as 'run1.*', 'run2.*', ...), e.g. to check how "
-                             "programs treat bad arguments")
+                        help="run this lab program alone, without a peer (repeatable: all run "
+                             "side by side, results as 'run1.*', 'run2.*', ...), e.g. to check "
+                             "how programs treat bad arguments: " + command)
+    parser.add_argument("--run-trace", default="", metavar="CALLS",
+                        help="trace these system calls of every --run program into "
+                             "runN.trace")
     parser.add_argument("--port", type=int, default=None, help="use this port, not a free one")
     parser.add_argument("--occupy", action="store_true",
                         help="hold the port busy, as another program would (port-in-use tests)")
@@ -548,15 +660,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--client-stdin", default=None, help="file the client reads as stdin")
     parser.add_argument("--server-stdin", default=None, help="file the server reads as stdin")
     args = parser.parse_args(argv)
+    prefixes = {side: split_argv(getattr(args, f"{side}_prefix")) for side in ("server", "client")}
+    runs = [split_argv(joined) for joined in args.run]
+    traces = {side: getattr(args, f"{side}_trace") for side in ("server", "client")}
+    traces.update({f"run{number}": args.run_trace for number in range(1, len(runs) + 1)})
     opts = Options(
-        out=args.out, proto=args.proto, server=shlex.split(args.server),
-        client=shlex.split(args.client), valgrind=set(filter(None, args.valgrind.split(","))),
+        out=args.out, proto=args.proto,
+        server=split_argv(args.server or args.server_peer),
+        client=split_argv(args.client or args.client_peer),
+        valgrind=set(filter(None, args.valgrind.split(","))),
         sanitizers=args.sanitizers, cwd=args.cwd, deadline_s=args.deadline,
         script=args.script.read_text().splitlines() if args.script else [],
         client_stdin=args.client_stdin, server_stdin=args.server_stdin,
-        relay=shlex.split(args.relay) if args.relay is not None else None, port=args.port,
-        occupy=args.occupy, alone=[shlex.split(command) for command in args.run],
-        server_grace_s=args.server_grace)
+        relay=split_argv(args.relay) if args.relay is not None else None, port=args.port,
+        occupy=args.occupy, alone=runs, server_grace_s=args.server_grace,
+        peers={side for side in ("server", "client") if getattr(args, f"{side}_peer")},
+        prefixes={name: words for name, words in prefixes.items() if words},
+        traces={name: calls for name, calls in traces.items() if calls})
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(124))  # Bats' timeout: still clean up
     return run(opts)
 

@@ -10,7 +10,8 @@
 #   SOCKLAB_IMPL       the lab folder under test          (default: skeletons/<lab>)
 #   SOCKLAB_REF        the reference lab folder, or "none" (default: solutions/<lab> if present)
 #   SOCKLAB_BUILD_DIR  where builds are cached            (default: Bats' run folder)
-#   SOCKLAB_WRAP       a command put before every program the tests start (the grader's sandbox)
+#   SOCKLAB_WRAP       the grader's sandbox launcher, put before every program built from a lab
+#                      (words joined with the ASCII unit separator, $'\x1f')
 #   SOCKLAB_SEED       the seed of every fault relay (relay_cmd): vary it to try other faults,
 #                      set it to the one a failure printed to replay that failure
 
@@ -58,10 +59,12 @@ CFLAGS_STRICT=(-std=c11 -Wall -Wextra -Werror -g)
 CFLAGS_SANITIZE=(-std=c11 -g -O1 -fno-omit-frame-pointer
                  -fsanitize=address,undefined -fno-sanitize-recover=undefined)
 
-# Default argument templates; file labs override them. {port} becomes the session's port.
-SERVER_ARGS='{port}'
-CLIENT_ARGS='127.0.0.1 {port}'
+# Default arguments (arrays, one word an element); file labs override them. {port} becomes the
+# session's port.
+SERVER_ARGS=('{port}')
+CLIENT_ARGS=(127.0.0.1 '{port}')
 PROTO=tcp
+ARGV_SEP=$'\x1f'   # joins a command line's words when it crosses to session.py as one argument
 
 # --- building -------------------------------------------------------------------------------
 
@@ -69,6 +72,7 @@ PROTO=tcp
 # variant (gcc, clang, asan), into BUILD_DIR/<hash>-VARIANT/, with `log` and `status` beside.
 build_variant() {
     local src=$1 variant=$2 key dir tmp rc=0 compiler=gcc flags=("${CFLAGS_STRICT[@]}") wrap=()
+    local sandbox=()
     key=$(cat "$src"/*.c "$src"/*.h 2>/dev/null | sha256sum | cut -c1-16)
     dir="$BUILD_DIR/$key-$variant"
     [[ -e "$dir/status" ]] && { echo "$dir"; return; }
@@ -78,9 +82,12 @@ build_variant() {
     tmp=$(mktemp -d "$BUILD_DIR/.tmp.XXXXXX")
     # The student's sources are compiled in the grader's sandbox too (an #include can name
     # any file): they and the output folder are all the compiler sees.
-    # shellcheck disable=SC2206  # SOCKLAB_WRAP is a command line, split on purpose
-    [[ $src == "$REF" || -z ${SOCKLAB_WRAP:-} ]] || wrap=(env SOCKLAB_SANDBOX_RO="$src" \
-        SOCKLAB_SANDBOX_RW="$tmp" $SOCKLAB_WRAP)
+    # It gets a clean environment, like every program the tests start.
+    if [[ $src != "$REF" && -n ${SOCKLAB_WRAP:-} ]]; then
+        IFS=$ARGV_SEP read -r -a sandbox <<<"$SOCKLAB_WRAP"
+        wrap=(env -i PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 SOCKLAB_SANDBOX_RO="$src"
+              SOCKLAB_SANDBOX_RW="$tmp" "${sandbox[@]}")
+    fi
     for program in server client; do
         # clang is asked for its warnings only: its programs are never run
         local output=(-o "$tmp/$program")
@@ -189,39 +196,89 @@ require_build() {
 
 # --- running programs -----------------------------------------------------------------------
 
-# bin SIDE PROGRAM: prints the path of PROGRAM (server|client) for SIDE (impl|ref|asan), whose
-# build folder is in IMPL_BIN, REF_BIN or ASAN_BIN. The harness's own hot paths read that
-# variable directly (${!name}), without the fork of a $(bin ...).
-bin() {
-    local name=${1^^}_BIN
-    echo "${!name}/$2"
+
+# session SERVER CLIENT [OPTION...]: runs a server and a client on a fresh port (session.py,
+# the one place that starts programs); what happened lands in $S. SERVER and CLIENT are
+#   impl | asan | ref   the lab's program from the tree under test, its sanitizer build, or the
+#                       reference: run in the grader's sandbox, with a clean environment
+#   peer                a harness tool in that side's place (nc, socat, a scripted peer), given
+#                       with --peer; run outside the sandbox (it is the kit's own)
+#   none                no program on that side
+# Options that say what to run (ARRAY is the name of a bash array: words travel as words):
+#   --prefix SIDE ARRAY   words before SIDE's program, outside the sandbox, where the program
+#                         cannot touch what they write: strace, taskset, a fault injection
+#   --args SIDE ARRAY     SIDE's arguments instead of SERVER_ARGS / CLIENT_ARGS
+#   --peer SIDE ARRAY     the command line of a `peer` side
+# Every other option goes to session.py as it is (--deadline, --relay, --script, --valgrind...).
+session() {
+    local server_side=$1 client_side=$2
+    local -A given=()    # "server prefix" -> the name of the array given with --prefix server
+    local passed=() server=() client=()
+    shift 2
+    while (( $# > 0 )); do
+        case $1 in
+            --prefix|--args|--peer)
+                [[ ${2:-} == server || ${2:-} == client ]] || fail "session: $1 takes server \
+or client, then an array's name, not '${2:-}' (a socklab bug)"
+                given["$2 ${1#--}"]=$3
+                shift 3 ;;
+            *) passed+=("$1"); shift ;;
+        esac
+    done
+    side_options server "$server_side"
+    side_options client "$client_side"
+    if [[ $server_side == asan || $client_side == asan ]]; then
+        passed=(--sanitizers "${passed[@]}")
+    fi
+    [[ " ${passed[*]} " != *" --relay "* ]] || require_relay
+    "$PYTHON" "$SOCKLAB_LIB/session.py" --out "$S" --proto "$PROTO" --cwd "$WORK" \
+        "${server[@]}" "${client[@]}" "${passed[@]}" 3>&-
 }
 
-# session SERVER_SIDE CLIENT_SIDE [session.py options...]
-# SIDE is impl, ref, asan or none. Runs the pair on a fresh port; results land in $S.
-session() {
-    local server_side=$1 client_side=$2 server=() client=()
-    local server_dir=${1^^}_BIN client_dir=${2^^}_BIN
-    shift 2
-    if [[ $server_side != none ]]; then
-        require_build "$server_side"
-        server=(--server "${SOCKLAB_WRAP:-} ${!server_dir}/server $SERVER_ARGS")
+# side_options SIDE KIND: session's helper; fills session's array named SIDE with the
+# session.py options that start that side (see session). Locals are prefixed: a nameref to a
+# caller's array of the same name would see the local instead.
+side_options() {
+    local _so_side=$1 _so_kind=$2 _so_joined _so_dir
+    local -n _so_options=$_so_side
+    case $_so_kind in
+        none) return 0 ;;
+        peer)
+            [[ -n ${given["$_so_side peer"]:-} ]] || fail "session: a peer $_so_side needs \
+--peer $_so_side ARRAY (a socklab bug)"
+            local -n _so_words=${given["$_so_side peer"]}
+            join_into _so_joined "${_so_words[@]}"
+            _so_options+=("--$_so_side-peer" "$_so_joined") ;;
+        impl|asan|ref)
+            require_build "$_so_kind"
+            _so_dir=${_so_kind^^}_BIN
+            local -n _so_words=${given["$_so_side args"]:-${_so_side^^}_ARGS}
+            join_into _so_joined "${!_so_dir}/$_so_side" "${_so_words[@]}"
+            _so_options+=("--$_so_side" "$_so_joined") ;;
+        *) fail "session: no side '$_so_kind' (impl, asan, ref, peer or none; a socklab bug)" ;;
+    esac
+    if [[ -n ${given["$_so_side prefix"]:-} ]]; then
+        local -n _so_prefix=${given["$_so_side prefix"]}
+        join_into _so_joined "${_so_prefix[@]}"
+        _so_options+=("--$_so_side-prefix" "$_so_joined")
     fi
-    if [[ $client_side != none ]]; then
-        require_build "$client_side"
-        client=(--client "${SOCKLAB_WRAP:-} ${!client_dir}/client $CLIENT_ARGS")
-    fi
-    if [[ $server_side == asan || $client_side == asan ]]; then set -- --sanitizers "$@"; fi
-    [[ " $* " != *" --relay "* ]] || require_relay
-    "$PYTHON" "$SOCKLAB_LIB/session.py" --out "$S" --proto "$PROTO" --cwd "$WORK" \
-        "${server[@]}" "${client[@]}" "$@" 3>&-
+}
+
+# join_into VAR WORD...: VAR gets the words as one argument for session.py, joined with
+# ARGV_SEP (no fork): a command line crosses as words, never as a string to split again.
+join_into() {
+    local -n _ji_joined=$1
+    local IFS=$ARGV_SEP
+    shift
+    _ji_joined="$*"
 }
 
 # --- the network-fault relay ----------------------------------------------------------------
 
 SOCKLAB_SEED_DEFAULT=1   # the relay's seed when neither the test nor SOCKLAB_SEED gives one
 
-# relay_cmd tcp|udp [FAULT OPTIONS...]: the --relay command line for `session`, e.g.
+# relay_cmd tcp|udp [FAULT OPTIONS...]: the --relay command line for `session` (its words
+# joined with ARGV_SEP), e.g.
 #     session impl impl --relay "$(relay_cmd tcp --split 1)"
 # The relay listens on {port} (where the client is sent), forwards to {server_port}, and logs
 # every chunk or datagram to $S/relay.log (shown in failure messages). Its seed is the test's
@@ -240,9 +297,10 @@ relay_cmd() {
         fi
     done
     seed=${SOCKLAB_SEED:-${seed:-$SOCKLAB_SEED_DEFAULT}}
-    printf '%q --proto %s --listen {port} --to {server_port} --seed %q --log %q' \
-        "$(build_relay)/relay" "$proto" "$seed" "$S/relay.log"
-    (( ${#args[@]} == 0 )) || printf ' %q' "${args[@]}"
+    local joined
+    join_into joined "$(build_relay)/relay" --proto "$proto" --listen '{port}' \
+        --to '{server_port}' --seed "$seed" --log "$S/relay.log" "${args[@]}"
+    printf '%s' "$joined"
 }
 
 # require_relay: stops the test, as failed, when the relay did not build (a socklab bug).
@@ -390,6 +448,16 @@ assert_memcheck() {
         echo "$report" | head -n 5 | sed 's/^/    /'; session_context)"
 }
 
+# assert_reuseaddr_traced: the server of a session run with `--server-trace setsockopt` set
+# SO_REUSEADDR (setsockopt(2), socket(7)).
+assert_reuseaddr_traced() {
+    local calls
+    slurp calls "$S/server.trace"
+    [[ $calls == *'SO_REUSEADDR, [1]'* ]] || fail "$(printf 'the server never set SO_REUSEADDR '
+        printf '(setsockopt(2), socket(7)); its setsockopt calls were:\n%s' "${calls:-none}"
+        session_context)"
+}
+
 # assert_stderr_has NAME PATTERN WHY: NAME's stderr matches the extended regex PATTERN.
 assert_stderr_has() {
     grep -Eq "$2" "$S/$1.stderr" || fail "$(printf '%s should say on stderr %s' "$1" "$3"
@@ -427,21 +495,22 @@ assert_bad_arguments() {
 # cases run side by side in one session (one harness start, not one a case).
 assert_usage() {
     require_build impl
-    local out="$BATS_TEST_TMPDIR/usage" runs=() case number=0
-    # Through session.py, like every run of student code: a deadline, capped output, and the
-    # whole process group killed whatever the program does. In the scratch folder, through the
-    # grader's sandbox (which strace runs inside).
+    local out="$BATS_TEST_TMPDIR/usage" runs=() case words joined number=0
+    # Through session.py, like every run of student code: in the sandbox, in the scratch
+    # folder, with a deadline, capped output, and the whole process group killed whatever the
+    # program does; strace traces it from outside, where the program cannot touch its log.
     for case in "$@"; do
-        (( ++number ))
-        runs+=(--run "${SOCKLAB_WRAP:-} strace -f -qq -o $WORK/.usage-strace-$number \
--e trace=socket $IMPL_BIN/$case")
+        read -r -a words <<<"$case"
+        words[0]=$IMPL_BIN/${words[0]}
+        join_into joined "${words[@]}"
+        runs+=(--run "$joined")
     done
     "$PYTHON" "$SOCKLAB_LIB/session.py" --out "$out" --cwd "$WORK" "${runs[@]}" \
-        --deadline "$USAGE_DEADLINE_S" 3>&-
+        --run-trace socket --deadline "$USAGE_DEADLINE_S" 3>&-
     number=0
     for case in "$@"; do
         (( ++number ))
-        local shown="./$case" trace="$WORK/.usage-strace-$number" ended stdout stderr
+        local shown="./$case" trace="$out/run$number.trace" ended stdout stderr
         slurp ended "$out/run$number.status"
         slurp stdout "$out/run$number.stdout" 2000
         slurp stderr "$out/run$number.stderr" 2000

@@ -6,9 +6,10 @@
         REPLY_WAIT_S after each one for an answer and prints it ("reply <datagram>" or
         "no reply"). DATAGRAM is text with Python escapes: 'DATA\\x00\\x00\\x00\\x01abc';
         '' is the empty datagram.
-    udppeer.py recv PORT
-        binds 127.0.0.1:PORT and prints one line per datagram received ("datagram N bytes")
-        until an empty one ("end mark", exit 0) or IDLE_S of silence ("silence", exit 1).
+    udppeer.py recv PORT [--bind ADDRESS] [--save FILE]
+        binds ADDRESS:PORT (default 127.0.0.1) and prints one line per datagram received
+        ("datagram N bytes") until an empty one ("end mark", exit 0) or IDLE_S of silence
+        ("silence", exit 1); with --save, writes what the datagrams held to FILE.
 
 Datagrams are printed with the same escapes, so a test compares plain lines.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import socket
 import sys
+from pathlib import Path
 
 REPLY_WAIT_S = 2.0     # as long as the contract lets a UDP server take to answer
 IDLE_S = 3.0
@@ -46,20 +48,27 @@ def send(port: int, datagrams: list[str], replies: bool) -> int:
     return 0
 
 
-def receive(port: int) -> int:
+def receive(port: int, address: str, save: Path | None) -> int:
+    received = bytearray()
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", port))
+        sock.bind((address, port))
         sock.settimeout(IDLE_S)
+        status = 1
         while True:
             try:
                 data = sock.recv(DATAGRAM_MAX)
             except TimeoutError:
                 print("silence", flush=True)
-                return 1
+                break
             if not data:
                 print("end mark", flush=True)
-                return 0
+                status = 0
+                break
+            received += data
             print(f"datagram {len(data)} bytes", flush=True)
+    if save is not None:
+        save.write_bytes(received)
+    return status
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,10 +80,12 @@ def main(argv: list[str] | None = None) -> int:
     sender.add_argument("--replies", action="store_true")
     receiver = commands.add_parser("recv")
     receiver.add_argument("port", type=int)
+    receiver.add_argument("--bind", default="127.0.0.1", help="the address to receive on")
+    receiver.add_argument("--save", type=Path, default=None, help="write the data here")
     args = parser.parse_args(argv)
     if args.command == "send":
         return send(args.port, args.datagrams, args.replies)
-    return receive(args.port)
+    return receive(args.port, args.bind, args.save)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,8 @@ CLIENT_LINES=("Hello message sent" "Message from server: Hello from server")
 @test "[nc] your server works with nc, a client that is not ours" {
     printf 'Hello from client' >"$WORK/hello"
     # -N: shut down the sending side at the end of input, as the contract's client does.
-    session impl none --client "nc -N 127.0.0.1 {port}" --client-stdin "$WORK/hello"
+    local nc=(nc -N 127.0.0.1 '{port}')
+    session impl peer --peer client nc --client-stdin "$WORK/hello"
     assert_ok server "${SERVER_LINES[@]}"
     assert_status client "exit 0"
     [[ $(cat "$S/client.stdout") == "Hello from server" ]] || fail "nc should have received \
@@ -52,9 +53,8 @@ CLIENT_LINES=("Hello message sent" "Message from server: Hello from server")
 @test "[silent-server] client gives up with a message when the server never answers" {
     # socat accepts the connection and hands it to a shell that keeps what the client sent,
     # then never says a word; -t 60 keeps the connection open after the client's EOF.
-    session none impl --deadline 20 --server-grace 0 --server "socat -t 60 \
-TCP-LISTEN:{port},reuseaddr \
-'SYSTEM:cat >$WORK/received; sleep 60'"
+    local silent=(socat -t 60 'TCP-LISTEN:{port},reuseaddr' "SYSTEM:cat >received; sleep 60")
+    session peer impl --peer server silent --deadline 20 --server-grace 0
     [[ $(cat "$WORK/received" 2>/dev/null) == "Hello from client" ]] || fail "$(printf \
         'the client should have connected and sent its hello first'; session_context)"
     assert_status client "exit 1"
@@ -69,12 +69,9 @@ TCP-LISTEN:{port},reuseaddr \
 }
 
 @test "[reuseaddr] server sets SO_REUSEADDR and can start again at once on the same port" {
-    session impl impl --server "${SOCKLAB_WRAP:-} strace -f -qq -o $WORK/strace \
--e trace=setsockopt $(bin impl server) $SERVER_ARGS"
+    session impl impl --server-trace setsockopt
     assert_session_ran server
-    grep -q 'SO_REUSEADDR, \[1\]' "$WORK/strace" || fail "the server never set SO_REUSEADDR \
-(setsockopt(2), socket(7)); its setsockopt calls were:
-$(cat "$WORK/strace")"
+    assert_reuseaddr_traced
     session impl impl --port "$(cat "$S/port")"
     assert_session_ran server client
 }

@@ -45,8 +45,8 @@ nc_got() {
 @test "[nc] your server works with nc, a client that is not ours" {
     printf 'Hello from client' >"$WORK/hello"
     # -u: UDP, one datagram per read of its input; -W 1: exit after one datagram received.
-    session impl none --client "nc -u -W 1 127.0.0.1 {port}" --client-stdin "$WORK/hello" \
-        --deadline 5
+    local nc=(nc -u -W 1 127.0.0.1 '{port}')
+    session impl peer --peer client nc --client-stdin "$WORK/hello" --deadline 5
     assert_ok server "${SERVER_LINES[@]}"
     nc_got "Hello from server"
     assert_status client "exit 0"
@@ -56,8 +56,8 @@ nc_got() {
     printf 'Hello from client' >"$WORK/hello"
     # -s 127.0.0.2: nc sends from another loopback address, so an answer sent anywhere but
     # to the datagram's source (127.0.0.1, say) never reaches it.
-    session impl none --client "nc -u -W 1 -s 127.0.0.2 127.0.0.1 {port}" \
-        --client-stdin "$WORK/hello" --deadline 5
+    local nc=(nc -u -W 1 -s 127.0.0.2 127.0.0.1 '{port}')
+    session impl peer --peer client nc --client-stdin "$WORK/hello" --deadline 5
     assert_ok server "${SERVER_LINES[@]}"
     [[ $(cat "$S/client.stdout") == "Hello from server" ]] || fail "$(printf '%s' \
         "nc sent its datagram from 127.0.0.2 and never got the answer there: the server must " \
@@ -68,9 +68,8 @@ nc_got() {
 @test "[host] client sends to HOST, not to INADDR_ANY" {
     # The stand-in server listens on 127.0.0.2 only: a datagram sent to INADDR_ANY reaches
     # 127.0.0.1 on Linux, where nobody listens.
-    # shellcheck disable=SC2034
-    CLIENT_ARGS='127.0.0.2 {port}'
-    session none impl --server "/usr/bin/python3 $PEER {port} --bind 127.0.0.2" --deadline 6
+    local to_host=(127.0.0.2 '{port}') peer=("$PYTHON" "$PEER" '{port}' --bind 127.0.0.2)
+    session peer impl --peer server peer --args client to_host --deadline 6
     if ! grep -q "^received 'Hello from client'" "$S/server.stdout"; then
         # A client that never said it sent anything fails on its own lines first.
         grep -qx "Hello message sent" "$S/client.stdout" || assert_ok client "${CLIENT_LINES[@]}"
@@ -83,7 +82,8 @@ nc_got() {
 @test "[stranger] client ignores datagrams that do not come from the server" {
     # Before its answer, the stand-in server has two other sockets send the client longer
     # datagrams: one from another port, one from the server's port on another address.
-    session none impl --server "/usr/bin/python3 $PEER {port} --strangers" --deadline 6
+    local peer=("$PYTHON" "$PEER" '{port}' --strangers)
+    session peer impl --peer server peer --deadline 6
     assert_ok client "${CLIENT_LINES[@]}"
     grep -q "^sent two stray datagrams" "$S/server.stdout" || fail "$(printf \
         'the stand-in server did not send its stray datagrams (a socklab bug)'; session_context)"
@@ -115,12 +115,9 @@ nc_got() {
 }
 
 @test "[reuseaddr] server sets SO_REUSEADDR and can start again at once on the same port" {
-    session impl impl --server "${SOCKLAB_WRAP:-} strace -f -qq -o $WORK/strace \
--e trace=setsockopt $(bin impl server) $SERVER_ARGS"
+    session impl impl --server-trace setsockopt
     assert_session_ran server
-    grep -q 'SO_REUSEADDR, \[1\]' "$WORK/strace" || fail "the server never set SO_REUSEADDR \
-(setsockopt(2), socket(7)); its setsockopt calls were:
-$(cat "$WORK/strace")"
+    assert_reuseaddr_traced
     session impl impl --port "$(cat "$S/port")"
     assert_session_ran server client
 }

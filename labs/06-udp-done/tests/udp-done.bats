@@ -14,15 +14,11 @@ GIVE_UP_S=5        # the contract: the client gives up after 5 s without an answ
 GIVE_UP_LOW_S=4    # a client that gives up sooner takes a slow server for a gone one
 GIVE_UP_HIGH_S=9   # room for a loaded machine; a client that never gives up meets --deadline
 
-# pinned SIDE PROGRAM: PROGRAM's command line run on CPU 0 only. Pinned together, client and
-# server take turns on one CPU: a sender that does not wait for acknowledgements fills the
-# receiver's socket buffer long before the receiver runs, and loses about half of a large
-# file every time (measured), instead of anything from 3% to 80% depending on scheduling.
-pinned() {
-    local args=$SERVER_ARGS
-    [[ $2 == client ]] && args=$CLIENT_ARGS
-    echo "taskset -c 0 ${SOCKLAB_WRAP:-} $(bin "$1" "$2") $args"
-}
+# The 16 MiB test runs client and server on CPU 0 only. Pinned together, they take turns on
+# one CPU: a sender that does not wait for acknowledgements fills the receiver's socket
+# buffer long before the receiver runs, and loses about half of a large file every time
+# (measured), instead of anything from 3% to 80% depending on scheduling.
+PINNED=(taskset -c 0)
 
 @test "[build] server.c and client.c compile without warnings under gcc and clang" {
     assert_builds
@@ -45,8 +41,7 @@ pinned() {
 @test "[large] a 16 MiB file arrives intact (client and server on one CPU)" {
     require_build impl
     "$PYTHON" "$SOCKLAB_LIB/filecheck.py" make random:16M "$WORK/sent.bin" --seed "$SEED"
-    session impl impl --deadline 30 --server "$(pinned impl server)" \
-        --client "$(pinned impl client)"
+    session impl impl --deadline 30 --prefix server PINNED --prefix client PINNED
     assert_transfer
 }
 
@@ -82,8 +77,9 @@ pinned() {
 
 @test "[dup] a duplicate DATA block is acknowledged again but never written twice" {
     local zero='\x00\x00\x00\x00' one='\x00\x00\x00\x01' two='\x00\x00\x00\x02'
-    session impl none --client "$PYTHON $SOCKLAB_LIB/udppeer.py send --replies {port} \
-'DATA${zero}abc' 'DATA${zero}abc' 'DATA${one}def' 'DATA${zero}abc' 'DONE${two}'"
+    local sender=("$PYTHON" "$SOCKLAB_LIB/udppeer.py" send --replies '{port}' "DATA${zero}abc"
+                  "DATA${zero}abc" "DATA${one}def" "DATA${zero}abc" "DONE${two}")
+    session impl peer --peer client sender
     assert_ok server "$SERVER_DONE"
     [[ $(cat "$WORK/received.bin") == abcdef ]] || fail "$(printf 'after DATA 0 "abc" twice, '
         printf 'DATA 1 "def", DATA 0 "abc" again and DONE 2, received.bin should hold '
