@@ -29,6 +29,7 @@ import shutil
 import tarfile
 import zipfile
 import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
@@ -99,49 +100,42 @@ def discover(folder: Path) -> list[Submission]:
 
 # --- what a submission holds: the limits and the safety rules --------------------------------
 
-class _Contents:
-    """Counts a submission's entries, refusing it at a link or device or past a limit."""
-
-    def __init__(self) -> None:
-        self.paths: set[PurePosixPath] = set()
-        self.bytes = 0
-
-    def add(self, path: PurePosixPath, kind: str, size: int = 0) -> None:
+def _check(entries: Iterable[tuple[str, str, int]]) -> None:
+    """Refuses a submission whose entries (name, kind, size) break a rule, before anything of
+    it is written: a folder's as they are on disk, an archive's as its headers say."""
+    paths: set[PurePosixPath] = set()
+    total = 0
+    for name, kind, size in entries:
+        path = PurePosixPath(name)
+        if path.is_absolute() or ".." in path.parts:
+            raise SubmissionError(f"the archive holds a path outside itself: {name!r}")
         if kind == OTHER:
             raise SubmissionError(f"the submission holds a link or device, {str(path)!r}: "
                                   f"upload regular files only")
         # an archive may leave out its folders: count them from the paths, as on disk
-        self.paths.update(p for p in (path, *path.parents) if p.parts)
-        if len(self.paths) > MAX_ENTRIES:
+        paths.update(p for p in (path, *path.parents) if p.parts)
+        if len(paths) > MAX_ENTRIES:
             raise SubmissionError(f"the submission holds more than {MAX_ENTRIES} files and "
                                   f"folders: upload only your lab folders")
-        self.bytes += size
-        if self.bytes > MAX_BYTES:
+        total += size
+        if total > MAX_BYTES:
             raise SubmissionError(f"the submission holds more than {MAX_BYTES >> 20} MiB: "
                                   f"upload only your lab folders")
 
 
-def _check_folder(top: Path) -> None:
-    contents = _Contents()
+def _folder_entries(top: Path) -> Iterator[tuple[str, str, int]]:
     folders = [top]
-    while folders:
+    while folders:                             # links are never followed
         with os.scandir(folders.pop()) as entries:
             for entry in entries:
-                path = PurePosixPath(Path(entry.path).relative_to(top).as_posix())
+                name = Path(entry.path).relative_to(top).as_posix()
                 if entry.is_dir(follow_symlinks=False):
-                    contents.add(path, FOLDER)
                     folders.append(Path(entry.path))
+                    yield name, FOLDER, 0
                 elif entry.is_file(follow_symlinks=False):
-                    contents.add(path, FILE, entry.stat(follow_symlinks=False).st_size)
+                    yield name, FILE, entry.stat(follow_symlinks=False).st_size
                 else:
-                    contents.add(path, OTHER)
-
-
-def _inside(name: str) -> PurePosixPath:
-    path = PurePosixPath(name)
-    if path.is_absolute() or ".." in path.parts:
-        raise SubmissionError(f"the archive holds a path outside itself: {name!r}")
-    return path
+                    yield name, OTHER, 0
 
 
 def _write(source: IO[bytes], target: Path, size: int, name: str) -> None:
@@ -157,34 +151,36 @@ def _write(source: IO[bytes], target: Path, size: int, name: str) -> None:
 
 
 def _extract_tar(archive: Path, dest: Path) -> None:
-    contents = _Contents()
     with tarfile.open(archive) as tar:
-        for member in tar:                    # one at a time: a huge archive stops at a limit
-            path = _inside(member.name)
+        members = tar.getmembers()
+        _check((m.name, FOLDER if m.isdir() else FILE if m.isfile() else OTHER, m.size)
+               for m in members)
+        for member in members:
             if member.isdir():
-                contents.add(path, FOLDER)
-                (dest / path).mkdir(parents=True, exist_ok=True)
+                (dest / member.name).mkdir(parents=True, exist_ok=True)
                 continue
-            contents.add(path, FILE if member.isfile() else OTHER, member.size)
             source = tar.extractfile(member)
             assert source is not None
             with source:
-                _write(source, dest / path, member.size, member.name)
+                _write(source, dest / member.name, member.size, member.name)
+
+
+def _zip_kind(info: zipfile.ZipInfo) -> str:
+    if info.is_dir():
+        return FOLDER
+    return FILE if (info.external_attr >> 16) & 0o170000 in (0, 0o100000) else OTHER
 
 
 def _extract_zip(archive: Path, dest: Path) -> None:
-    contents = _Contents()
     with zipfile.ZipFile(archive) as zipped:
-        for info in zipped.infolist():
-            path = _inside(info.filename)
+        infos = zipped.infolist()
+        _check((info.filename, _zip_kind(info), info.file_size) for info in infos)
+        for info in infos:
             if info.is_dir():
-                contents.add(path, FOLDER)
-                (dest / path).mkdir(parents=True, exist_ok=True)
+                (dest / info.filename).mkdir(parents=True, exist_ok=True)
                 continue
-            regular = (info.external_attr >> 16) & 0o170000 in (0, 0o100000)
-            contents.add(path, FILE if regular else OTHER, info.file_size)
             with zipped.open(info) as source:
-                _write(source, dest / path, info.file_size, info.filename)
+                _write(source, dest / info.filename, info.file_size, info.filename)
 
 
 def _open(source: Path, unpacked: Path) -> Path:
@@ -194,7 +190,7 @@ def _open(source: Path, unpacked: Path) -> Path:
         only = entries[0] if len(entries) == 1 else None
         if not (only and only.name.endswith(ARCHIVE_SUFFIXES) and only.is_file()
                 and not only.is_symlink()):
-            _check_folder(source)
+            _check(_folder_entries(source))
             return source
         source = only
     if not (source.name.endswith(ARCHIVE_SUFFIXES) and source.is_file()
