@@ -24,7 +24,8 @@ fi
 COURSE_ORDER=(
     docs/README docs/first-day docs/student-guide docs/contract
     docs/concepts/sockets docs/concepts/addresses docs/concepts/tcp docs/concepts/udp
-    docs/concepts/timeouts docs/concepts/reliability docs/concepts/debugging
+    docs/concepts/timeouts docs/concepts/reliability docs/concepts/multiplexing
+    docs/concepts/debugging
     docs/instructor-guide
 )
 
