@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 KINDS = ("given", "functional")
+PROGRAMS = ("server", "client")   # what a lab is, unless its entry says `programs = [...]`
 
 
 class ManifestError(Exception):
@@ -28,6 +29,7 @@ class Lab:
     slug: str                     # "tcp-hello"
     title: str                    # "TCP hello"
     tests: tuple[TestSpec, ...] = field(default_factory=tuple)
+    programs: tuple[str, ...] = PROGRAMS   # each built from NAME.c; lab 09 has a server only
 
     @property
     def name(self) -> str:
@@ -94,11 +96,16 @@ def load(root: Path) -> Manifest:
             if not isinstance(raw.get(key), str):
                 raise ManifestError(f"{where}: missing {key}")
         tests = tuple(_test(t, where) for t in raw.get("test", []))
+        programs = raw.get("programs", list(PROGRAMS))
+        if (not isinstance(programs, list) or not set(programs) <= set(PROGRAMS)
+                or not programs or len(set(programs)) != len(programs)):
+            raise ManifestError(f"{where}: programs must list some of {PROGRAMS}, each once")
         ids = [t.id for t in tests]
         duplicates = {i for i in ids if ids.count(i) > 1}
         if duplicates:
             raise ManifestError(f"{where}: test ids used twice: {sorted(duplicates)}")
-        labs.append(Lab(id=raw["id"], slug=raw["slug"], title=raw["title"], tests=tests))
+        labs.append(Lab(id=raw["id"], slug=raw["slug"], title=raw["title"], tests=tests,
+                        programs=tuple(programs)))
     if not labs:
         raise ManifestError(f"{path}: lists no lab")
     return Manifest(root=root, labs=tuple(labs))

@@ -4,6 +4,9 @@
 - every skeleton builds, runs, and earns nothing but its "given" tests;
 - every broken implementation (tests/broken/<lab>/<fault>.patch) loses exactly the tests its
   header names: the tests catch each fault, and only the tests that name it;
+- every correct variant (tests/variants/<lab>/<style>.patch: the reference written in another
+  style, e.g. getaddrinfo, a connected UDP socket, sendmsg, its own wording) earns full marks:
+  the tests grade behaviour, not style;
 - the folders students and graders rely on are all there, with the same file names.
 """
 
@@ -25,6 +28,7 @@ from grader.manifest import load
 MANIFEST = load(KIT)
 LABS = [lab.name for lab in MANIFEST.labs]
 BROKEN = sorted((KIT / "tests" / "broken").glob("*/*.patch"))
+VARIANTS = sorted((KIT / "tests" / "variants").glob("*/*.patch"))
 RUNS = Path(__import__("tempfile").mkdtemp(prefix="socklab-invariants-"))
 
 
@@ -38,8 +42,10 @@ class Broken:
 
 
 def read_broken(patch: Path) -> Broken:
+    """A patch's header: "Fault: ..." (or "Style: ..." for a variant), then "Expect-fail:
+    TEST..." (a variant says "Expect: full marks" and expects no failure)."""
     header = dict(line.split(": ", 1) for line in patch.read_text().splitlines()[:2])
-    return Broken(patch.parent.name, patch.stem, header["Fault"],
+    return Broken(patch.parent.name, patch.stem, header.get("Fault", header.get("Style", "")),
                   frozenset(header.get("Expect-fail", "").split()), patch)
 
 
@@ -52,27 +58,27 @@ def graded(tree: str) -> dict[str, dict[str, Any]]:
 
 
 @cache
-def graded_broken(round_number: int) -> dict[str, dict[str, Any]]:
-    """Broken implementations are graded in rounds: round k holds the k-th fault of every lab,
-    so that one grader run tests several labs in parallel."""
-    tree = RUNS / f"broken-{round_number}"
+def graded_patched(kind: str, round_number: int) -> dict[str, dict[str, Any]]:
+    """Patched references (kind: "broken" or "variants") are graded in rounds: round k holds
+    the k-th patch of every lab, so that one grader run tests several labs in parallel."""
+    tree = RUNS / f"{kind}-{round_number}"
     labs = []
-    for lab, patches in by_lab().items():
+    for lab, patches in by_lab(kind).items():
         if round_number < len(patches):
-            broken = patches[round_number]
+            patched = patches[round_number]
             shutil.copytree(KIT / "solutions" / lab, tree / lab)
-            subprocess.run(["patch", "-s", "-p1", "-i", str(broken.patch)], cwd=tree / lab,
+            subprocess.run(["patch", "-s", "-p1", "-i", str(patched.patch)], cwd=tree / lab,
                            check=True, timeout=30)
             labs.append(lab)
-    _, data, out = grade(tree, labs, RUNS / f"broken-{round_number}.json", "--hidden")
+    _, data, out = grade(tree, labs, RUNS / f"{kind}-{round_number}.json", "--hidden")
     assert data, out
     return {lab["name"]: lab for lab in data["labs"]}
 
 
 @cache
-def by_lab() -> dict[str, list[Broken]]:
+def by_lab(kind: str) -> dict[str, list[Broken]]:
     grouped: dict[str, list[Broken]] = {}
-    for patch in BROKEN:
+    for patch in BROKEN if kind == "broken" else VARIANTS:
         broken = read_broken(patch)
         grouped.setdefault(broken.lab, []).append(broken)
     return grouped
@@ -107,7 +113,7 @@ def test_broken_implementation_loses_exactly_its_fault(patch: Path) -> None:
     assert broken.expect_fail, f"{patch.name}: Expect-fail names no test"
     known = {t.id for t in MANIFEST.find(broken.lab).tests}
     assert broken.expect_fail <= known, f"{patch.name} names unknown tests"
-    result = graded_broken(by_lab()[broken.lab].index(broken))[broken.lab]
+    result = graded_patched("broken", by_lab("broken")[broken.lab].index(broken))[broken.lab]
     failed = {t["id"] for t in result["tests"] if t["status"] == "FAIL"}
     assert failed == broken.expect_fail, (
         f"{broken.lab} with fault '{broken.fault}':\n"
@@ -115,11 +121,22 @@ def test_broken_implementation_loses_exactly_its_fault(patch: Path) -> None:
         + failures(result))
 
 
+@pytest.mark.parametrize("patch", VARIANTS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_correct_variant_earns_full_marks(patch: Path) -> None:
+    variant = read_broken(patch)
+    assert variant.fault and not variant.expect_fail, f"{patch.name}: a Style line, no failures"
+    result = graded_patched("variants", by_lab("variants")[variant.lab].index(variant))[variant.lab]
+    assert result["points"] == result["max_points"], (
+        f"{variant.lab} written another way ({variant.fault}) lost points:\n" + failures(result))
+
+
 def test_every_lab_has_every_part() -> None:
-    for lab in LABS:
+    for spec in MANIFEST.labs:
+        lab = spec.name
+        sources = [f"{tree}/{lab}/{program}.c" for tree in ("skeletons", "solutions")
+                   for program in spec.programs]
         for part in (f"labs/{lab}/README.md", f"labs/{lab}/README.ko.md", f"labs/{lab}/tests",
-                     f"skeletons/{lab}/server.c", f"skeletons/{lab}/client.c",
-                     f"solutions/{lab}/server.c", f"solutions/{lab}/client.c"):
+                     *sources):
             assert (KIT / part).exists(), f"{part} is missing"
         skeleton = sorted(p.name for p in (KIT / "skeletons" / lab).iterdir())
         solution = sorted(p.name for p in (KIT / "solutions" / lab).iterdir())

@@ -8,6 +8,7 @@ import pytest
 from grader.manifest import ManifestError, load
 
 TEST_TITLE = re.compile(r'^@test "\[([\w.-]+)\]', re.MULTILINE)
+PROGRAMS_LINE = re.compile(r"^PROGRAMS=\(([^)]*)\)", re.MULTILINE)
 
 
 def write_manifest(root: Path, text: str) -> Path:
@@ -54,6 +55,8 @@ title = "Two"
     ("[[lab]]\nid='01'\nslug='x'\ntitle='X'\n[[lab.test]]\nid='a'\npoints=1\n"
      "[[lab.test]]\nid='a'\npoints=1\n", "used twice"),
     ("[[lab]\n", "labs.toml"),
+    ("[[lab]]\nid='01'\nslug='x'\ntitle='X'\nprograms=['server', 'peer']\n", "programs"),
+    ("[[lab]]\nid='01'\nslug='x'\ntitle='X'\nprograms=[]\n", "programs"),
 ])
 def test_rejects_a_bad_manifest_with_a_clear_message(tmp_path: Path, text: str,
                                                       complaint: str) -> None:
@@ -87,6 +90,23 @@ def test_every_bats_test_is_in_the_manifest_and_back(kit: Path) -> None:
         assert sorted(in_bats) == sorted({*in_bats}), f"{lab.name}: an id is used twice"
         assert sorted(in_bats) == sorted(t.id for t in lab.tests), lab.name
         assert all(t.points > 0 for t in lab.tests), lab.name
+
+
+def test_programs_default_to_a_server_and_a_client(tmp_path: Path) -> None:
+    root = write_manifest(tmp_path, "[[lab]]\nid='01'\nslug='a'\ntitle='A'\n"
+                                    "[[lab]]\nid='02'\nslug='b'\ntitle='B'\nprograms=['server']\n")
+    assert [lab.programs for lab in load(root).labs] == [("server", "client"), ("server",)]
+
+
+def test_the_harness_builds_the_programs_the_manifest_names(kit: Path) -> None:
+    """socklab.bash builds PROGRAMS, a server and a client unless a lab's Bats file sets it;
+    the grader and these tests read `programs` from the manifest. Both must agree."""
+    for lab in load(kit).labs:
+        said = {tuple(found.split()) for f in (kit / "labs" / lab.name / "tests").glob("*.bats")
+                for found in PROGRAMS_LINE.findall(f.read_text())}
+        assert said <= {lab.programs}, f"{lab.name}: PROGRAMS={said}, manifest {lab.programs}"
+        assert said or lab.programs == ("server", "client"), \
+            f"{lab.name}: the manifest says {lab.programs}; its Bats file must set PROGRAMS"
 
 
 def test_every_lab_folder_is_in_the_manifest(kit: Path) -> None:

@@ -59,6 +59,9 @@ CFLAGS_STRICT=(-std=c11 -Wall -Wextra -Werror -g)
 CFLAGS_SANITIZE=(-std=c11 -g -O1 -fno-omit-frame-pointer
                  -fsanitize=address,undefined -fno-sanitize-recover=undefined)
 
+# The lab's programs, each built from its NAME.c: a lab is a server and a client, except lab
+# 09, whose clients are real TFTP programs (its Bats file sets PROGRAMS=(server)).
+PROGRAMS=(server client)
 # Default arguments (arrays, one word an element); file labs override them. {port} becomes the
 # session's port.
 SERVER_ARGS=('{port}')
@@ -68,8 +71,9 @@ ARGV_SEP=$'\x1f'   # joins a command line's words when it crosses to session.py 
 
 # --- building -------------------------------------------------------------------------------
 
-# build_variant SRC VARIANT: compiles SRC/server.c and SRC/client.c once per content and
-# variant (gcc, clang, asan), into BUILD_DIR/<hash>-VARIANT/, with `log` and `status` beside.
+# build_variant SRC VARIANT: compiles each of PROGRAMS (SRC/server.c, SRC/client.c) once per
+# content and variant (gcc, clang, asan), into BUILD_DIR/<hash>-VARIANT/, with `log` and
+# `status` beside.
 build_variant() {
     local src=$1 variant=$2 key dir tmp rc=0 compiler=gcc flags=("${CFLAGS_STRICT[@]}") wrap=()
     local sandbox=()
@@ -88,7 +92,7 @@ build_variant() {
         wrap=(env -i PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 SOCKLAB_SANDBOX_RO="$src"
               SOCKLAB_SANDBOX_RW="$tmp" "${sandbox[@]}")
     fi
-    for program in server client; do
+    for program in "${PROGRAMS[@]}"; do
         # clang is asked for its warnings only: its programs are never run
         local output=(-o "$tmp/$program")
         [[ $variant == clang ]] && output=(-fsyntax-only)
@@ -190,7 +194,7 @@ require_build() {
         if [[ $what == ref ]]; then
             fail "the reference solution did not build (a socklab bug): $(cat "$dir/log")"
         fi
-        fail "not run: your code does not build — see the test 'server.c and client.c compile'"
+        fail "not run: your code does not build — see the test [build]"
     fi
 }
 
@@ -448,6 +452,27 @@ assert_memcheck() {
         echo "$report" | head -n 5 | sed 's/^/    /'; session_context)"
 }
 
+# assert_bytes FILE TEXT WHAT: FILE holds exactly TEXT's bytes. Compared as bytes: bash's
+# $(cat FILE) would drop a '\0' (a client that sends sizeof(message) bytes). A mismatch shows
+# both, byte by byte (od -c), under WHAT (e.g. "what the peer received").
+assert_bytes() {
+    local expected="$BATS_TEST_TMPDIR/expected-bytes"
+    printf '%s' "$2" >"$expected"
+    cmp -s -- "$expected" "$1" && return 0
+    fail "$(printf '%s: expected these bytes:\n' "$3"
+        od -An -c "$expected" | sed 's/^/    /'
+        if [[ -e $1 ]]; then
+            printf 'got these %s bytes:\n' "$(wc -c <"$1")"
+            od -An -c "$1" | head -n 8 | sed 's/^/    /'
+        else
+            printf 'got nothing\n'
+        fi
+        [[ ! -e $1 ]] || ! cmp -s -- <(printf '%s\0' "$2") "$1" || printf '%s' "(a '\0' after \
+the text: send strlen(message) bytes, not sizeof — the '\0' that ends a C string is not \
+part of the message)"
+        session_context)"
+}
+
 # assert_reuseaddr_traced: the server of a session run with `--server-trace setsockopt` set
 # SO_REUSEADDR (setsockopt(2), socket(7)).
 assert_reuseaddr_traced() {
@@ -458,15 +483,39 @@ assert_reuseaddr_traced() {
         session_context)"
 }
 
+# assert_perror NAME CALL REASON: one line of NAME's stderr is perror-style, as the contract
+# asks: it names the failed CALL (the word itself: "bind", "socket"), then strerror's REASON
+# ("Address already in use"). The rest of the wording is the student's: perror("server: bind"),
+# perror("bind failed") and fprintf(stderr, "server: cannot bind port %d: %s\n", ...) all pass.
+assert_perror() {
+    local line
+    while IFS= read -r line; do
+        [[ $line =~ (^|[^A-Za-z_])$2([^A-Za-z_]|$) && $line == *"$3"* ]] && return 0
+    done <"$S/$1.stderr"
+    fail "$(printf "%s should report on stderr what failed, then why, as perror(3) does: a line \
+that names %s and says '%s' (strerror(errno)), e.g. %s: %s: %s" "$1" "$2" "$3" "$1" "$2" "$3"
+        session_context)"
+}
+
+# assert_port_in_use: the server, given a port another program holds, reports the failed
+# bind(2) perror-style and exits 1; under Valgrind, so that this error path too closes what it
+# opened and frees what it allocated.
+assert_port_in_use() {
+    session impl none --occupy --deadline 3 --valgrind server
+    assert_status server "exit 1"
+    assert_perror server bind "Address already in use"
+    assert_memcheck server Valgrind
+}
+
 # assert_stderr_has NAME PATTERN WHY: NAME's stderr matches the extended regex PATTERN.
 assert_stderr_has() {
     grep -Eq "$2" "$S/$1.stderr" || fail "$(printf '%s should say on stderr %s' "$1" "$3"
         session_context)"
 }
 
-# assert_builds: server.c and client.c compile without a warning under gcc and clang, with
-# the contract's flags; otherwise the compiler's first lines say why. setup_file built both:
-# their folders are in IMPL_BIN and CLANG_BIN.
+# assert_builds: the lab's programs (server.c, client.c) compile without a warning under gcc
+# and clang, with the contract's flags; otherwise the compiler's first lines say why.
+# setup_file built them: their folders are in IMPL_BIN and CLANG_BIN.
 assert_builds() {
     local variant dir status
     for variant in gcc clang; do

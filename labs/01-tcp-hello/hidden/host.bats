@@ -11,6 +11,5 @@ load ../../lib/socklab
     printf '%s\n' "cat >received" "printf 'Hello from server'" >"$WORK/peer.sh"
     session peer impl --peer server peer --args client to_host
     assert_ok client "Hello message sent" "Message from server: Hello from server"
-    [[ $(cat "$WORK/received") == "Hello from client" ]] || fail "the peer on 127.0.0.2 \
-received '$(cat "$WORK/received")' instead of 'Hello from client'$(session_context)"
+    assert_bytes "$WORK/received" "Hello from client" "what the peer on 127.0.0.2 received"
 }

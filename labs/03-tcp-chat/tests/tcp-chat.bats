@@ -58,7 +58,7 @@ load ../../lib/chat
 }
 
 @test "[port-in-use] server on a port in use reports the error and exits 1" {
-    test_port_in_use
+    assert_port_in_use
 }
 
 @test "[socket-error] a failing socket() is reported and ends the program with status 1" {

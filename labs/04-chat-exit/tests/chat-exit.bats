@@ -51,6 +51,10 @@ load ../../lib/chat
     test_exit_server
 }
 
+@test "[exit-wire] the side that types exit sends it before it closes" {
+    test_exit_wire
+}
+
 @test "[not-exit] exited, exit now, ' exit', exits, EXIT and exit! are ordinary messages" {
     test_not_exit
 }

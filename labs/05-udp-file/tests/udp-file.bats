@@ -5,6 +5,10 @@
 load ../../lib/socklab
 load ../../lib/filelab
 
+IDLE_S=5           # the contract: once a transfer has started, 5 s of silence end it
+IDLE_LOW_S=4       # a server that gives up sooner cuts off a slow client
+IDLE_HIGH_S=9      # room for a loaded machine; a server that never gives up meets the deadline
+
 @test "[build] server.c and client.c compile without warnings under gcc and clang" {
     assert_builds
 }
@@ -50,6 +54,21 @@ load ../../lib/filelab
     fi
 }
 
+@test "[gives-up] after the first datagram, 5 s of silence: the server gives up, exit 1" {
+    # Two datagrams, then nothing: no end mark will ever come. Timed from the sender's end
+    # (right after its last datagram) to the server's, from the harness's own stamps.
+    local sender=("$PYTHON" "$SOCKLAB_LIB/udppeer.py" send '{port}' abc def)
+    session impl peer --peer client sender --deadline 20 --server-grace 12
+    assert_status server "exit 1"
+    assert_stderr_has server . "why it gave up"
+    local waited
+    waited=$(seconds_between ' harness +client ended' ' harness +server ended')
+    awk -v s="$waited" -v low="$IDLE_LOW_S" -v high="$IDLE_HIGH_S" \
+        'BEGIN { exit !(s >= low && s <= high) }' || fail "$(printf 'after the last datagram, '
+        printf 'the server should give up after about %d s of silence; it waited %s s' \
+            "$IDLE_S" "${waited:-?}"; session_context)"
+}
+
 @test "[host] the client sends to the HOST it is given, not to INADDR_ANY or 127.0.0.1" {
     # A plain receiver on 127.0.0.2 only: a client that sends to INADDR_ANY or to 127.0.0.1
     # (Linux delivers both to 127.0.0.1) reaches nobody. What it received is the judge, not
@@ -88,10 +107,7 @@ load ../../lib/filelab
 }
 
 @test "[port-in-use] server on a port in use reports the error and exits 1" {
-    session impl none --occupy --deadline 3
-    assert_status server "exit 1"
-    grep -q bind "$S/server.stderr" || fail "$(printf 'the server should report the failed '
-        printf 'bind(2) on stderr (perror("server: bind"))'; session_context)"
+    assert_port_in_use
 }
 
 @test "[reuseaddr] server sets SO_REUSEADDR" {

@@ -13,6 +13,10 @@ LOSSY=(--drop 0.05 --dup 0.05 --reorder 0.05 --drop-nth DONE:1:c2s)
 GIVE_UP_S=5        # the contract: the client gives up after 5 s without an answer
 GIVE_UP_LOW_S=4    # a client that gives up sooner takes a slow server for a gone one
 GIVE_UP_HIGH_S=9   # room for a loaded machine; a client that never gives up meets --deadline
+# The lossy link's limit (docs/contract.md): 256 KiB through it within LOSSY_DEADLINE_S. A
+# sender with a fixed 1 s retransmission timeout, slow but correct, needs about 28 s.
+LOSSY_DEADLINE_S=50
+export BATS_TEST_TIMEOUT=90   # above LOSSY_DEADLINE_S, with room for the checks
 
 # The 16 MiB test runs client and server on CPU 0 only. Pinned together, they take turns on
 # one CPU: a sender that does not wait for acknowledgements fills the receiver's socket
@@ -47,7 +51,7 @@ PINNED=(taskset -c 0)
 
 @test "[lossy] 256 KiB arrive intact through 5% loss, duplication and reordering each way" {
     "$PYTHON" "$SOCKLAB_LIB/filecheck.py" make random:256K "$WORK/sent.bin" --seed "$SEED"
-    session impl impl --deadline 30 --relay "$(relay_cmd udp "${LOSSY[@]}")"
+    session impl impl --deadline "$LOSSY_DEADLINE_S" --relay "$(relay_cmd udp "${LOSSY[@]}")"
     assert_transfer
 }
 
@@ -67,9 +71,12 @@ PINNED=(taskset -c 0)
         printf 'stderr'; session_context)"
     # The client's own run, from the harness's stamps: the harness's start-up, slow on a
     # loaded machine, is not the client's time.
-    local ran
+    local ran low=$GIVE_UP_LOW_S
     ran=$(seconds_between ' harness +starts client' ' harness +client ended')
-    awk -v s="$ran" -v low="$GIVE_UP_LOW_S" -v high="$GIVE_UP_HIGH_S" \
+    # A client that connect()s its socket learns at once that nobody listens (ECONNREFUSED):
+    # giving up then, and saying so, is right; so is retrying through it until the 5 s.
+    ! grep -q "Connection refused" "$S/client.stderr" || low=0
+    awk -v s="$ran" -v low="$low" -v high="$GIVE_UP_HIGH_S" \
         'BEGIN { exit !(s >= low && s <= high) }' || fail "$(printf 'the client should give '
         printf 'up after about %d s without an answer; it ran for %s s' "$GIVE_UP_S" "$ran"
         session_context)"
@@ -110,10 +117,7 @@ PINNED=(taskset -c 0)
 }
 
 @test "[port-in-use] server on a port in use reports the error and exits 1" {
-    session impl none --occupy --deadline 3
-    assert_status server "exit 1"
-    grep -q bind "$S/server.stderr" || fail "$(printf 'the server should report the failed '
-        printf 'bind(2) on stderr (perror("server: bind"))'; session_context)"
+    assert_port_in_use
 }
 
 @test "[reuseaddr] server sets SO_REUSEADDR" {
@@ -130,7 +134,7 @@ PINNED=(taskset -c 0)
 
 @test "[sanitizers] AddressSanitizer and UBSan report nothing, through the lossy link" {
     "$PYTHON" "$SOCKLAB_LIB/filecheck.py" make random:256K "$WORK/sent.bin" --seed "$SEED"
-    session asan asan --deadline 30 --relay "$(relay_cmd udp "${LOSSY[@]}")"
+    session asan asan --deadline "$LOSSY_DEADLINE_S" --relay "$(relay_cmd udp "${LOSSY[@]}")"
     assert_transfer
     assert_memcheck server "AddressSanitizer/UBSan"
     assert_memcheck client "AddressSanitizer/UBSan"
