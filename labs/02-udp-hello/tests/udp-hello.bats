@@ -124,6 +124,9 @@ nc_got() {
     # 0.25 s for 8 s: a client that starts its 2 s again on each one waits all 8.
     local peer=("$PYTHON" "$PEER" '{port}' --trickle)
     session peer impl --peer server peer --deadline 12 --server-grace 0
+    grep -q "^received 'Hello from client'" "$S/server.stdout" || fail "$(printf '%s' \
+        "the client should first send its hello to the server (then wait for the answer)"
+        session_context)"
     assert_status client "exit 1"
     assert_stderr_has client . "why it gave up"
     local waited
