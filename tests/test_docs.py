@@ -7,6 +7,9 @@ What is checked, and the conventions the pages follow:
   way of making ids, which docs/build-site.sh asks pandoc to use too). Links inside docs/ to
   other pages point to pages that the site renders (docs/, the labs' READMEs, README.md), so
   the HTML site has no dead links either.
+* Kit paths. A file of the kit that a page (any *.md) or a code comment names by its path
+  from the kit's root (`docs/contract.md`, `labs/lib/session.py`) exists; so does the target of
+  every relative link of a page outside the course (see "kit paths named in pages" below).
 * Twins. Every English page X.md under docs/ and labs/*/ has its Korean twin X.ko.md with the
   same headings: the same levels, in the same order.
 * Commands. Every fenced shell block (```sh, ```bash, ```console, ```shell) in docs/ carries a
@@ -26,11 +29,14 @@ Standard library only (plus pytest); run with /usr/bin/python3 -m pytest tests/t
 
 from __future__ import annotations
 
+import ast
 import concurrent.futures
+import io
 import os
 import re
 import shutil
 import subprocess
+import tokenize
 import unicodedata
 import urllib.parse
 from collections.abc import Iterator
@@ -408,6 +414,135 @@ def test_some_commands_are_run() -> None:
     assert len(DOC_TESTS) >= 5, f"only {len(DOC_TESTS)} doc-test blocks in docs/"
 
 
+# --- kit paths named in pages and comments ------------------------------------------------
+#
+# A page (any *.md of the kit) or a comment in the kit's code (*.c, *.h, *.bash, *.bats, *.py
+# comments and docstrings, and the whole of labs.toml, whose hints students read) that names a
+# file of the kit must name one that exists: `docs/contract.md`, `labs/lib/session.py`. A name
+# counts as a kit path when it starts with a top-level folder of the kit (`docs/`, `labs/`,
+# `tests/`...) and is not part of a longer path (`$WORK/tests/x`, `../docs/x`, a URL). Relative
+# Markdown links are the other kind; test_links_resolve checks those of the course's pages, and
+# test_pages_link_to_files_that_exist those of every other page. Not checked, on purpose:
+#   - placeholders: a name whose first missing part is one (`labs/NN-slug/`, `FAULT.patch`,
+#     `X.md`) — the path up to it must still exist;
+#   - the rest of a name after a wildcard, a `{`, a `<` or an ellipsis (`labs/*/README.md`,
+#     `tests/broken/...`): again, what comes before must exist;
+#   - build output (build/, out/, release/), which exists only after a build.
+
+BUILD_OUTPUTS = {"build", "out", "release"}
+SKIPPED_PARTS = BUILD_OUTPUTS | {".git", "__pycache__", ".pytest_cache", "node_modules"}
+KIT_FOLDERS = sorted(p.name for p in ROOT.iterdir()
+                     if p.is_dir() and not p.name.startswith(".") and p.name not in SKIPPED_PARTS)
+# ASCII only: a Korean particle right after a name (`docs/contract.ko.md를`) is not part of it.
+KIT_PATH = re.compile(r"(?<![A-Za-z0-9_./$~-])(?:%s)/[A-Za-z0-9_./-]*"
+                      % "|".join(re.escape(name) for name in KIT_FOLDERS), re.ASCII)
+PLACEHOLDER = re.compile(r"NN|^[A-Z][A-Z_]*(?:\.[A-Za-z.]+)?$")
+REAL_UPPERCASE_NAMES = re.compile(r"^(README|LICENSE|Makefile)(\.|$)")
+COMMENTED_SUFFIXES = {".c", ".h", ".bash", ".bats", ".py"}
+C_COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
+HASH_COMMENT = re.compile(r"(?:^|\s)#(.*)$")
+
+
+def kit_files() -> list[Path]:
+    """The files whose text names kit paths: pages, sources, and the manifest."""
+    found = []
+    for path in sorted(ROOT.rglob("*")):
+        parts = path.relative_to(ROOT).parts
+        if any(part in SKIPPED_PARTS or part.startswith(".") for part in parts[:-1]):
+            continue
+        if path.is_file() and (path.suffix in COMMENTED_SUFFIXES | {".md"}
+                               or path.name == "labs.toml"):
+            found.append(path)
+    return found
+
+
+def python_comments(text: str) -> Iterator[tuple[int, str]]:
+    """Comments and docstrings of a Python file, with their first line."""
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.COMMENT:
+                yield token.start[0], token.string
+        tree = ast.parse(text)
+    except (SyntaxError, tokenize.TokenError):
+        return                    # not ours to judge here; its own tests will say
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            docstring = ast.get_docstring(node, clean=False)
+            if docstring is not None:
+                yield node.body[0].lineno, docstring
+
+
+def commented_text(path: Path) -> Iterator[tuple[int, str]]:
+    """(line, text) pieces of `path` where a kit path would be a reference: all of a page or of
+    labs.toml, only the comments of code."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if path.suffix == ".md" or path.name == "labs.toml":
+        yield from enumerate(text.splitlines(), start=1)
+    elif path.suffix in (".c", ".h"):
+        for comment in C_COMMENT.finditer(text):
+            yield text.count("\n", 0, comment.start()) + 1, comment.group()
+    elif path.suffix in (".bash", ".bats"):
+        for number, line in enumerate(text.splitlines(), start=1):
+            found = HASH_COMMENT.search(line)
+            if found:
+                yield number, found.group(1)
+    elif path.suffix == ".py":
+        yield from python_comments(text)
+
+
+def missing_kit_path(name: str) -> str | None:
+    """The part of `name` that does not exist, or None when it exists or is a placeholder."""
+    name = name.split("...")[0].rstrip(".")     # an ellipsis: what comes before must exist
+    current = ROOT
+    for part in name.strip("/").split("/"):
+        if not part:
+            continue
+        current = current / part
+        if not current.exists():
+            if PLACEHOLDER.search(part) and not REAL_UPPERCASE_NAMES.match(part):
+                return None
+            return current.relative_to(ROOT).as_posix()
+    return None
+
+
+def named_kit_paths(path: Path) -> Iterator[tuple[int, str]]:
+    for number, text in commented_text(path):
+        for found in KIT_PATH.finditer(text):
+            yield number, found.group()
+
+
+def test_named_kit_paths_exist() -> None:
+    """Every kit path a page or a comment names is there (issue 12: pages pointed at LABS.md,
+    which the kit does not have)."""
+    dangling = []
+    for path in kit_files():
+        for number, name in named_kit_paths(path):
+            missing = missing_kit_path(name)
+            if missing is not None:
+                dangling.append(f"{rel(path)}:{number}: names {name}, but {missing} does not exist")
+    if dangling:
+        pytest.fail("names of kit files that do not exist (fix the name, or the file):\n  "
+                    + "\n  ".join(dangling), pytrace=False)
+
+
+OTHER_PAGES = [p for p in kit_files() if p.suffix == ".md" and p.resolve() not in
+               {c.resolve() for c in CHECKED_LINKS}]
+
+
+def test_pages_link_to_files_that_exist() -> None:
+    """Pages outside the course (tests/hostile/README.md, ...): their relative links lead to a
+    file or folder of the kit."""
+    dead = []
+    for path in OTHER_PAGES:
+        for line, raw in read_page(path).links:
+            if SCHEME.match(raw) or raw.startswith("//") or raw.startswith("#"):
+                continue
+            target = (path.parent / urllib.parse.unquote(raw).partition("#")[0]).resolve()
+            if not target.exists():
+                dead.append(f"{rel(path)}:{line}: link '{raw}' leads nowhere")
+    assert not dead, "dead links:\n  " + "\n  ".join(dead)
+
+
 # --- the checker's own parts --------------------------------------------------------------
 
 def test_slug_follows_github() -> None:
@@ -428,3 +563,18 @@ def test_reader_finds_blocks_links_and_headings(tmp_path: Path) -> None:
     assert parsed.links == [(3, "guide.md#intro"), (14, "other.md")]
     assert [(b.lang, b.text, b.marker) for b in parsed.blocks] == [
         ("sh", "echo hi\n", "<!-- doc-test -->"), ("c", "# not a heading\n", "```")]
+
+
+def test_kit_path_finder() -> None:
+    def names(text: str) -> list[str]:
+        return [found.group() for found in KIT_PATH.finditer(text)]
+    assert names("see `docs/contract.md`, and labs/lib/session.py.") == [
+        "docs/contract.md", "labs/lib/session.py."]
+    assert names("[x](../docs/a.md) $WORK/tests/x https://h/docs/y ./labs/z") == []
+    assert names("`docs/contract.ko.md`를 보세요") == ["docs/contract.ko.md"]
+    assert missing_kit_path("labs/lib/session.py.") is None
+    assert missing_kit_path("docs/no-such-page.md") == "docs/no-such-page.md"
+    assert missing_kit_path("labs/NN-slug/tests/") is None            # a placeholder
+    assert missing_kit_path("tests/broken/NN-slug/FAULT.patch") is None
+    assert missing_kit_path("docs/concepts/....md") is None            # an ellipsis
+    assert missing_kit_path("labs/01-tcp-hello/README.txt") == "labs/01-tcp-hello/README.txt"
