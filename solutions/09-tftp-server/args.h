@@ -4,7 +4,7 @@
  * Given to students ready-made, so that the labs are about sockets. Every lab folder carries
  * an identical copy, because each folder must build on its own.
  *
- * The lab contract (LABS.md):
+ * The lab contract (docs/contract.md, "Arguments"):
  *   server [PORT [OUTPUT]]          client [HOST [PORT [INPUT]]]
  * PORT is a whole number in 1..65535, HOST a dotted IPv4 address. Anything else, or too many
  * arguments, prints one `usage:` line on stderr and exits with EXIT_USAGE, before any socket

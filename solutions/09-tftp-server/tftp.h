@@ -114,9 +114,9 @@ static inline const char *tftp_next_string(const unsigned char **at, const unsig
     return (const char *)start;
 }
 
-/* One option of a request (RFC 2347: names are case-insensitive, values decimal). Values
- * out of range leave the option absent, which is what ignoring it means. blksize above the
- * maximum is answered with the maximum: the server may always offer less (RFC 2348). */
+/* One option of a request (RFC 2347: names are case-insensitive, values decimal). A value
+ * that is not a number or is out of its range leaves the option absent, as an unknown option
+ * would be: it is not in the OACK, and the transfer goes on without it. */
 static inline void tftp_take_option(struct tftp_request *req, const char *name,
                                     const char *text)
 {
@@ -125,8 +125,8 @@ static inline void tftp_take_option(struct tftp_request *req, const char *name,
     if (tftp_parse_number(text, INT64_MAX, &value) != 0)
         return;
     if (strcasecmp(name, "blksize") == 0 && req->blksize == TFTP_OPTION_ABSENT) {
-        if (value >= TFTP_BLKSIZE_MIN)
-            req->blksize = value > TFTP_BLKSIZE_MAX ? TFTP_BLKSIZE_MAX : value;
+        if (value >= TFTP_BLKSIZE_MIN && value <= TFTP_BLKSIZE_MAX)
+            req->blksize = value;
     } else if (strcasecmp(name, "timeout") == 0 && req->timeout == TFTP_OPTION_ABSENT) {
         if (value >= TFTP_TIMEOUT_MIN && value <= TFTP_TIMEOUT_MAX)
             req->timeout = value;
