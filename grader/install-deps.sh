@@ -6,10 +6,11 @@
 # As root it runs apt-get; otherwise it prints the exact command to run and exits 1.
 set -eu
 
+# tftp-hpa, atftp and curl: lab 09's tests use real TFTP clients
 core="gcc clang make libc6-dev valgrind strace bats bats-support bats-assert python3
-      netcat-openbsd socat patch iproute2 procps bubblewrap util-linux"
+      netcat-openbsd socat patch iproute2 procps bubblewrap util-linux tftp-hpa atftp curl"
 test="python3-pytest chromium"       # chromium: the class report is checked in a real browser
-bench="tftpd-hpa tftp-hpa hyperfine"
+bench="tftpd-hpa tftp-hpa atftpd hyperfine"
 docs="pandoc"
 
 wanted=""
