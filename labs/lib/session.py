@@ -63,6 +63,7 @@ SERVER_GRACE_S = 3.0          # how long the server may go on once the client ha
 TCP_LISTEN = "0A"             # socket states in /proc/net/tcp (include/net/tcp_states.h)
 TCP_CLOSE = "07"              # an unconnected UDP socket shows this state
 ARGV_SEP = "\x1f"             # joins the words of one command line (ASCII unit separator)
+PORT_TRIES = 100              # ports drawn before giving up on finding one no session has
 SIGNAL_BASE = 128             # a sandboxed program killed by signal N ends as 128+N (bubblewrap)
 # The whole environment of every program a test starts: nothing of the grader's (SOCKLAB_*),
 # Bats' (BATS_*) or the build's. HOME and TMPDIR are the program's working folder (its scratch
@@ -332,12 +333,29 @@ def program_trace(raw: str, program: str, calls: str) -> list[str]:
 
 
 def free_port(proto: str) -> int:
-    """A port the OS considers free for `proto` (and, for TCP, nobody listens on)."""
+    """A port the OS considers free for `proto` (and, for TCP, nobody listens on), and that no
+    other session of this Bats run was handed: tests of one run may run side by side, and the
+    OS could hand the same free port to two of them before either server binds it."""
     kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
-    with socket.socket(socket.AF_INET, kind) as probe:
-        probe.bind(("0.0.0.0", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    registry = os.environ.get("BATS_RUN_TMPDIR")
+    for _ in range(PORT_TRIES):
+        with socket.socket(socket.AF_INET, kind) as probe:
+            probe.bind(("0.0.0.0", 0))
+            port: int = probe.getsockname()[1]
+        if registry is None or claim_port(Path(registry) / "ports-handed-out", port):
+            return port
+    raise SessionError(f"no free {proto} port in {PORT_TRIES} tries")
+
+
+def claim_port(registry: Path, port: int) -> bool:
+    """Records `port` as this run's, unless another session has it (an flock'd list)."""
+    with open(registry, "a+") as ports:
+        fcntl.flock(ports, fcntl.LOCK_EX)   # released when the file is closed
+        ports.seek(0)
+        if str(port) in ports.read().split():
+            return False
+        ports.write(f"{port}\n")
+        return True
 
 
 def process_tree(pid: int) -> list[int]:
