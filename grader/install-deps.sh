@@ -10,7 +10,9 @@ set -eu
 core="gcc clang make libc6-dev valgrind strace bats bats-support bats-assert python3
       netcat-openbsd socat patch iproute2 procps bubblewrap util-linux tftp-hpa atftp curl"
 test="python3-pytest chromium"       # chromium: the class report is checked in a real browser
-bench="tftpd-hpa tftp-hpa atftpd hyperfine"
+# atftpd conflicts with tftpd-hpa (both are in.tftpd): tests/bench/tftp_bench.sh runs it from
+# its .deb (apt-get download), and needs only its libraries installed.
+bench="tftpd-hpa tftp-hpa libwrap0 libpcre2-8-0 hyperfine"
 docs="pandoc"
 
 wanted=""
