@@ -39,10 +39,11 @@ int main(int argc, char **argv)
      *               and sin_port = htons(args.port). See ip(7). */
     /* TODO(step 3): sendto() "Hello from client" to that address (no connect() needed), then
      *               print "Hello message sent". See sendto(2). */
-    /* TODO(step 4): wait for the answer, ANSWER_TIMEOUT_S seconds at most in all: poll(2)
-     *               with a deadline, or a receive timeout (SO_RCVTIMEO in socket(7)). When
-     *               the time is up, print on stderr that no answer came from HOST:PORT within
-     *               ANSWER_TIMEOUT_S s, and exit 1. See poll(2), clock_gettime(2). */
+    /* TODO(step 4): wait for the answer, ANSWER_TIMEOUT_S seconds at most in all: one
+     *               deadline for the whole wait (clock_gettime(2) CLOCK_MONOTONIC), and
+     *               poll(2) for the time left before each recvfrom() — a stranger's datagram
+     *               must not start the wait again, as an SO_RCVTIMEO would. When the time is
+     *               up, say on stderr, in your own words, that no answer came, and exit 1. */
     /* TODO(step 5): recvfrom() the answer into a buffer of REPLY_MAX + 1 bytes, with the
      *               sender's address. Anyone can send to your port: ignore (and keep waiting
      *               after) a datagram whose address or port is not the server's. Put the '\0'
