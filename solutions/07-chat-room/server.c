@@ -226,10 +226,14 @@ static void enqueue(struct client *client, const char *bytes, size_t length)
         return;
     }
     if (client->out_end + length > client->out_capacity) {
-        /* Move what waits to the front; grow the buffer if that is not enough. */
-        memmove(client->out, client->out + client->out_start, queued(client));
-        client->out_end -= client->out_start;
-        client->out_start = 0;
+        /* Move what waits to the front; grow the buffer if that is not enough. (Not before
+         * the first realloc(): out is NULL then, and even a 0-byte memmove from NULL is
+         * undefined behaviour.) */
+        if (client->out_start > 0) {
+            memmove(client->out, client->out + client->out_start, queued(client));
+            client->out_end -= client->out_start;
+            client->out_start = 0;
+        }
         if (client->out_end + length > client->out_capacity) {
             size_t capacity = client->out_capacity ? client->out_capacity : 1024;
             while (capacity < client->out_end + length)

@@ -1,0 +1,1555 @@
+#!/usr/bin/python3
+"""Drive lab 07's chat room: a server, many clients, and checks on every line each one got.
+
+A chat room needs more than session.py's one server and one client: three to a hundred clients
+at once, some of them the harness's own sockets that type, read and check every line, some the
+lab's client programs, `nc` and `socat`, a relay, a client that never reads. This driver runs
+one named check (see CHECKS) and writes what happened into a folder, as session.py does:
+
+    check.result          "ok", or what the check expected, what happened, and where to look
+    NAME.stdout/.stderr   what each program printed (NAME: server, client1, nc, relay, ...)
+    NAME.status/.argv     how it ended; its command line, for "reproduce by hand"
+    NAME.memcheck         with --valgrind/--sanitizers: "clean", or the first error found
+    transcript            every program's output and the harness's steps, time-stamped
+    pids                  every process group started, so Bats' teardown can kill leftovers
+
+Every program starts through session.py's launch() (the sandbox, the clean environment, the
+output caps, the process groups); the harness's clients are plain sockets in this process,
+each with a thread that reads everything that arrives, so that they never slow the room down
+unless a check wants one that does not read.
+
+    chatroom.py CHECK --out DIR --cwd DIR --server PROGRAM [--client PROGRAM] [--relay ARGV]
+                [--valgrind server,client] [--sanitizers]
+
+PROGRAM is the path of the lab's server or client (its arguments are the check's own), ARGV a
+command line with its words joined by session.ARGV_SEP.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import select
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import session
+from session import Program, Transcript
+
+LINE_S = session.LINE_DEADLINE_S   # an expected line may take this long to appear
+CONNECT_S = 2.0                    # a connection to the room may take this long
+STOP_S = 3.0                       # the server must end this long after SIGTERM
+SEND_S = 2.0                       # a harness client's line must be taken within this long
+EXIT_S = 3.0                       # a client program must end this long after its cause
+SLOW = session.VALGRIND_SLOWDOWN   # every deadline under Valgrind is this many times longer
+RECV_CHUNK = 65536
+SHOWN_LINES = 12                   # lines of a client's input shown in a failure message
+SHOWN_CHARS = 120                  # characters of one line shown in a failure message
+LOAD_CLIENTS = 100                 # the contract's "at least 100 clients at once"
+LOAD_LINES = 20                    # lines each of them sends
+LOAD_DEADLINE_S = 20.0             # the whole exchange: the reference takes well under 1 s
+BUSY_CLIENTS = 8                   # the one-thread check's room (fewer than a fixed array of 10)
+BUSY_LINES = 50
+SAMPLE_S = 0.005                   # how often the one-thread check looks at the server
+SLOW_LINE = 4000                   # bytes of each line the talker sends to fill a slow reader
+SLOW_MAX_BYTES = 512 << 20         # not dropped after this much: it never will be
+SLOW_DEADLINE_S = 40.0
+STALL_S = 2.0                      # a reader that gets nothing for this long: the room stalled
+LINE_MAX = 4095                    # the longest line a client may send (the contract)
+FLOOD_BYTES = 1 << 20              # the too-long check's line without a newline
+FLOOD_CONNECTIONS = 200            # connects and disconnects in the flood check
+FD_SETTLE_S = 3.0                  # how long the server may take to close a gone client's socket
+
+
+class CheckFailed(Exception):
+    """The check's first broken expectation: what was expected, what happened, where to look."""
+
+
+def shown(text: str) -> str:
+    """A line as a failure message shows it: quoted, and cut when long."""
+    if len(text) <= SHOWN_CHARS:
+        return repr(text)
+    return f"{text[:SHOWN_CHARS]!r}... ({len(text)} characters)"
+
+
+# --- the harness's own clients ------------------------------------------------------------
+
+class Guest:
+    """A client of the room played by the harness: a socket, and a thread that reads every line
+    that arrives (unless `reads` is False: a client that never reads)."""
+
+    def __init__(self, room: Room, host: str = "127.0.0.1", *, reads: bool = True,
+                 rcvbuf: int | None = None, port: int | None = None, label: str = "") -> None:
+        self.room = room
+        self.host = host
+        self.label = label or f"a client over {host}"
+        self.name = "?"                     # guestN, once the server has said
+        self.lines: list[str] = []
+        self.consumed = 0                   # lines already checked by expect()
+        self.eof = False
+        self.error: str | None = None
+        self.closed = False                 # closed by the harness (it left, or vanished)
+        self.arrived = threading.Condition()
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        if rcvbuf is not None:   # before connect(): the window offered depends on it
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.settimeout(CONNECT_S * room.slow)
+        try:
+            self.sock.connect((host, port or room.port))
+        except OSError as error:
+            self.sock.close()
+            raise CheckFailed(f"{self.label} could not connect to the room at {host} port "
+                              f"{port or room.port}: {error.strerror or error} — is the server "
+                              f"still listening (and on IPv6 and IPv4)?") from None
+        self.sock.settimeout(None)
+        room.guests.append(self)
+        self.reader: threading.Thread | None = None
+        if reads:
+            self.reader = threading.Thread(target=self._read, daemon=True)
+            self.reader.start()
+
+    def _read(self) -> None:
+        pending = b""
+        while True:
+            try:
+                data = self.sock.recv(RECV_CHUNK)
+            except OSError as error:
+                with self.arrived:
+                    self.error = error.strerror or str(error)
+                    self.arrived.notify_all()
+                return
+            if not data:
+                with self.arrived:
+                    if pending:
+                        self.lines.append(pending.decode("utf-8", "replace") + "  [no newline]")
+                    self.eof = True
+                    self.arrived.notify_all()
+                return
+            pending += data
+            *complete, pending = pending.split(b"\n")
+            if complete:
+                with self.arrived:
+                    self.lines.extend(raw.decode("utf-8", "replace") for raw in complete)
+                    self.arrived.notify_all()
+
+    # sending -----------------------------------------------------------------------------
+
+    def send_bytes(self, data: bytes, within: float | None = None) -> None:
+        """Sends all of `data`, or fails the check when the server does not take it in time
+        (a server that stopped reading this client: blocked elsewhere)."""
+        limit = (within if within is not None else SEND_S) * self.room.slow
+        end = time.monotonic() + limit
+        view = memoryview(data)
+        while view:
+            left = end - time.monotonic()
+            _, writable, _ = select.select([], [self.sock], [], max(left, 0))
+            if not writable:
+                raise CheckFailed(
+                    f"{self.who()} could not send for {limit:g} s: the server stopped reading "
+                    f"its connection ({len(data) - len(view)} of {len(data)} bytes taken). A "
+                    f"server that waits on one client (a blocking recv() or send()) stops "
+                    f"reading all the others.")
+            try:
+                sent = self.sock.send(view, socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                continue
+            except OSError as error:
+                raise CheckFailed(f"{self.who()} could not send: {error.strerror or error} "
+                                  f"(the server closed or reset its connection)") from None
+            view = view[sent:]
+
+    def send(self, text: str, *, quiet: bool = False) -> None:
+        if not quiet:
+            self.room.note(f"{self.who()} sends {shown(text)}")
+        self.send_bytes(text.encode() + b"\n")
+
+    # receiving ---------------------------------------------------------------------------
+
+    def who(self) -> str:
+        return self.name if self.name != "?" else self.label
+
+    def _wait(self, count: int, within: float) -> bool:
+        """Waits until at least `count` lines arrived, or the end; True if they did."""
+        end = time.monotonic() + within * self.room.slow
+        with self.arrived:
+            while len(self.lines) < count and not self.eof and self.error is None:
+                left = end - time.monotonic()
+                if left <= 0:
+                    break
+                self.arrived.wait(left)
+            return len(self.lines) >= count
+
+    def state(self) -> str:
+        if self.error:
+            return f"its connection failed: {self.error}"
+        if self.eof:
+            return "the server closed its connection"
+        return "its connection is still open"
+
+    def expect(self, line: str, *, why: str = "", within: float = LINE_S) -> None:
+        """The next line this client receives is exactly `line`."""
+        if not self._wait(self.consumed + 1, within):
+            raise CheckFailed(
+                f"{self.who()} should have received {shown(line)}{why} within "
+                f"{within * self.room.slow:g} s, but nothing more came ({self.state()}).\n"
+                f"{self.report()}")
+        got = self.lines[self.consumed]
+        self.consumed += 1
+        if got != line:
+            raise CheckFailed(f"{self.who()} should have received {shown(line)}{why}, but "
+                              f"received {shown(got)}.\n{self.report()}")
+
+    def join(self) -> str:
+        """Reads the newcomer's first line, `* you are guestN`, and keeps the name."""
+        if not self._wait(self.consumed + 1, LINE_S):
+            raise CheckFailed(f"{self.label} connected, but did not receive '* you are guestN' "
+                              f"within {LINE_S * self.room.slow:g} s ({self.state()}).")
+        got = self.lines[self.consumed]
+        found = re.fullmatch(r"\* you are (guest\d+)", got)
+        if not found:
+            raise CheckFailed(f"{self.label} connected; its first line should be "
+                              f"'* you are guestN', but it was {shown(got)}.")
+        self.consumed += 1
+        self.name = found.group(1)
+        self.room.note(f"{self.label} is {self.name}")
+        return self.name
+
+    def expect_closed(self, why: str, within: float = LINE_S) -> None:
+        """The server closes this client's connection (after the lines already checked)."""
+        end = time.monotonic() + within * self.room.slow
+        with self.arrived:
+            while not self.eof and self.error is None and len(self.lines) <= self.consumed:
+                left = end - time.monotonic()
+                if left <= 0:
+                    break
+                self.arrived.wait(left)
+            if len(self.lines) > self.consumed:
+                raise CheckFailed(f"{self.who()} should have seen its connection closed ({why}), "
+                                  f"but first received {shown(self.lines[self.consumed])}.\n"
+                                  f"{self.report()}")
+            if not (self.eof or self.error):
+                raise CheckFailed(f"{self.who()} should have seen its connection closed ({why}) "
+                                  f"within {within * self.room.slow:g} s, but it is still open.")
+
+    def report(self) -> str:
+        """What this client received, for a failure message."""
+        with self.arrived:
+            lines = list(self.lines)
+        head = f"  {self.who()} ({self.label}) received {len(lines)} lines"
+        if not lines:
+            return head + "."
+        picked = lines[-SHOWN_LINES:]
+        skipped = len(lines) - len(picked)
+        body = "\n".join(f"    {shown(line)}" for line in picked)
+        return f"{head}{f', the last {len(picked)}' if skipped else ''}:\n{body}"
+
+    def all_lines(self, expected: list[str], why: str) -> None:
+        """Everything this client received, from the start, is exactly `expected` (checked once
+        the server has closed every connection, so nothing more can come)."""
+        with self.arrived:
+            got = list(self.lines)
+        if self.name != "?":
+            expected = [f"* you are {self.name}", *expected]
+        if got == expected:
+            return
+        rows, first = [], ""
+        for i in range(max(len(got), len(expected))):
+            if i >= len(got):
+                rows.append(f"    MISSING     {shown(expected[i])}")
+                first = first or f"line {i + 1} missing: {shown(expected[i])}"
+            elif i >= len(expected):
+                rows.append(f"    UNEXPECTED  {shown(got[i])}")
+                first = first or f"line {i + 1} unexpected: {shown(got[i])}"
+            elif got[i] == expected[i]:
+                rows.append(f"    GOOD        {shown(got[i])}")
+            else:
+                rows.append(f"    BAD         {shown(got[i])}\n    expected    "
+                            f"{shown(expected[i])}")
+                first = first or f"line {i + 1} is {shown(got[i])}, expected {shown(expected[i])}"
+        raise CheckFailed(f"{self.who()} ({self.label}) did not receive exactly what it should "
+                          f"({why}): {first}.\n" + "\n".join(rows[:40]))
+
+    def close(self) -> None:
+        """Ends its input and closes the connection, as a client that leaves does."""
+        self.room.note(f"{self.who()} closes its connection")
+        self.closed = True
+        # shutdown() first: close() alone would wait for the reading thread's recv() to return
+        # before the kernel lets the connection go (and so would send nothing yet)
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+
+    def reset(self) -> None:
+        """Vanishes: SO_LINGER 0 turns close() into a reset (RST), as a crash would."""
+        self.room.note(f"{self.who()} resets its connection")
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.closed = True
+        if self.reader is not None:
+            # SHUT_RD wakes the reading thread's recv() and sends nothing; then close() with
+            # SO_LINGER 0 sends the reset
+            try:
+                self.sock.shutdown(socket.SHUT_RD)
+            except OSError:
+                pass
+            self.reader.join(timeout=1.0)
+        self.sock.close()
+
+    def expect_lines_until(self, last: str, filler: str) -> None:
+        """Skips lines equal to `filler` until `last` (for checks whose timing decides how many
+        filler lines come first); anything else fails."""
+        while True:
+            if not self._wait(self.consumed + 1, LINE_S):
+                raise CheckFailed(f"{self.who()} should have received {shown(last)} within "
+                                  f"{LINE_S * self.room.slow:g} s ({self.state()}).\n"
+                                  f"{self.report()}")
+            got = self.lines[self.consumed]
+            self.consumed += 1
+            if got == last:
+                return
+            if got != filler:
+                raise CheckFailed(f"{self.who()} should have received {shown(last)}, but "
+                                  f"received {shown(got)}.\n{self.report()}")
+
+    def next_joined(self) -> str:
+        """The next line is '* guestN joined'; returns guestN."""
+        if not self._wait(self.consumed + 1, LINE_S):
+            raise CheckFailed(f"{self.who()} should have received '* guestN joined' for a "
+                              f"newcomer within {LINE_S * self.room.slow:g} s ({self.state()}).")
+        got = self.lines[self.consumed]
+        self.consumed += 1
+        found = re.fullmatch(r"\* (guest\d+) joined", got)
+        if not found:
+            raise CheckFailed(f"{self.who()} should have received '* guestN joined' for a "
+                              f"newcomer, but received {shown(got)}.")
+        return found.group(1)
+
+
+# --- the room: the server, the programs, the guests ----------------------------------------
+
+class Room:
+    """One check's world: the server under test, the programs and guests around it."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.out: Path = args.out
+        self.cwd: Path = args.cwd
+        self.transcript = Transcript()
+        self.valgrind = set(filter(None, args.valgrind.split(",")))
+        self.slow = SLOW if self.valgrind else 1.0
+        self.programs: dict[str, Program] = {}
+        self.guests: list[Guest] = []
+        self.port = session.free_port("tcp")
+        self.server: Program | None = None
+        self.server_seen = 0          # server stdout lines already checked
+        self.quiet = False            # the load checks note only their milestones
+
+    def note(self, text: str) -> None:
+        if not self.quiet:
+            self.transcript.add("harness", text)
+
+    # programs ----------------------------------------------------------------------------
+
+    def launch(self, name: str, argv: list[str], *, lab: bool, stdin: bool = False,
+               prefix: list[str] | None = None) -> Program:
+        program = session.launch(
+            name, argv, out=self.out, transcript=self.transcript, cwd=self.cwd,
+            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL, sandboxed=lab, prefix=prefix,
+            valgrind=lab and self.role(name) in self.valgrind,
+            sanitizers=lab and self.args.sanitizers)
+        self.programs[name] = program
+        return program
+
+    @staticmethod
+    def role(name: str) -> str:
+        return "server" if name.startswith("server") else "client"
+
+    def start_server(self, program: str | None = None, port: int | None = None,
+                     name: str = "server", prefix: list[str] | None = None) -> Program:
+        server = self.launch(name, [program or self.args.server, str(port or self.port)],
+                             lab=True, prefix=prefix)
+        self.server = server
+        self.server_seen = 0
+        try:
+            session.wait_bound(server, "tcp", port or self.port,
+                               session.BIND_DEADLINE_S * self.slow)
+        except session.SessionError as error:
+            raise CheckFailed(f"the server did not start: {error}") from None
+        self.expect_server(f"Chat room open on port {port or self.port}.")
+        return server
+
+    def start_client(self, name: str, host: str, program: str | None = None) -> Program:
+        return self.launch(name, [program or self.args.client, host, str(self.port)], lab=True,
+                           stdin=True)
+
+    def server_pid(self, program: Program | None = None) -> int:
+        """The lab program's own process, inside the sandbox's wrappers (bubblewrap, setpriv,
+        strace): the shallowest process named like the program (or Valgrind's tool)."""
+        program = program or self.server
+        assert program is not None
+        wanted = Path(program_argv0(program)).name[:15]
+        todo, seen = [program.proc.pid], []
+        while todo:                              # breadth first: the shallowest match wins
+            current = todo.pop(0)
+            seen.append(current)
+            try:
+                comm = Path(f"/proc/{current}/comm").read_text().strip()
+            except OSError:
+                continue
+            if comm == wanted or comm.startswith("memcheck"):
+                return current
+            todo.extend(children(current))
+        return seen[-1]
+
+    def expect_server(self, pattern: str | re.Pattern[str], why: str = "",
+                      within: float = LINE_S) -> str:
+        """The server prints a line that is `pattern` (a string: exactly; a regex: fully), after
+        the lines already checked; the lines before it are other events, skipped."""
+        assert self.server is not None
+        server = self.server
+        wanted = pattern if isinstance(pattern, str) else f"a line like '{pattern.pattern}'"
+        end = time.monotonic() + within * self.slow
+        with server.line_added:
+            while True:
+                for index in range(self.server_seen, len(server.stdout_lines)):
+                    got = server.stdout_lines[index]
+                    if got == pattern if isinstance(pattern, str) else pattern.fullmatch(got):
+                        self.server_seen = index + 1
+                        return got
+                left = end - time.monotonic()
+                if left <= 0 or (server.proc.poll() is not None and not server._reading()):
+                    break
+                server.line_added.wait(min(left, 0.05))
+            since = server.stdout_lines[self.server_seen:]
+        ended = server.poll_status()
+        state = "it is still running" if ended == "running" else f"it ended: {ended}"
+        printed = "nothing" if not since else "only:\n" + "\n".join(
+            f"    {shown(line)}" for line in since[-SHOWN_LINES:])
+        raise CheckFailed(f"the server should have printed {shown(wanted)}{why} within "
+                          f"{within * self.slow:g} s ({state}); since the last line checked it "
+                          f"printed {printed}\n(Is stdout flushed after each line? setvbuf(3))")
+
+    def signal_server(self, number: int) -> None:
+        pid = self.server_pid()
+        self.note(f"sends {signal.Signals(number).name} to the server (pid {pid})")
+        try:
+            os.kill(pid, number)
+        except ProcessLookupError:
+            raise CheckFailed("the server had already ended before it was told to stop: "
+                              f"{self.server.poll_status() if self.server else '?'}") from None
+
+    def stop_server(self, number: int = signal.SIGTERM) -> None:
+        """SIGTERM (or SIGINT): the server closes every connection, prints 'Chat room closed.'
+        and exits 0; every guest still connected sees its connection end."""
+        assert self.server is not None
+        self.signal_server(number)
+        name = signal.Signals(number).name
+        self.expect_server("Chat room closed.", f" after {name}", within=STOP_S)
+        status = self.server.wait(STOP_S * self.slow)
+        if status != "exit 0":
+            raise CheckFailed(f"after {name} the server should exit 0; it ended with {status}"
+                              f"{hint_status(status)}")
+        for guest in self.guests:
+            if guest.reader is not None and not guest.closed:
+                guest._wait(sys.maxsize, LINE_S)     # every line that comes, then the end
+                if not (guest.eof or guest.error):
+                    raise CheckFailed(f"after {name} the server should close every connection; "
+                                      f"that of {guest.who()} is still open "
+                                      f"{LINE_S * self.slow:g} s later.")
+
+    def server_lines(self, expected: list[str | re.Pattern[str]], why: str) -> None:
+        """All the server printed, from the start, matches `expected` line by line."""
+        assert self.server is not None
+        got = list(self.server.stdout_lines)
+        rows, first = [], ""
+        for i in range(max(len(got), len(expected))):
+            want = expected[i] if i < len(expected) else None
+            text = want if isinstance(want, str) or want is None else f"/{want.pattern}/"
+            if i >= len(got):
+                rows.append(f"    MISSING     {text}")
+                first = first or f"line {i + 1} missing: {text}"
+            elif want is None:
+                rows.append(f"    UNEXPECTED  {shown(got[i])}")
+                first = first or f"line {i + 1} unexpected: {shown(got[i])}"
+            elif (got[i] == want) if isinstance(want, str) else want.fullmatch(got[i]):
+                rows.append(f"    GOOD        {shown(got[i])}")
+            else:
+                rows.append(f"    BAD         {shown(got[i])}\n    expected    {text}")
+                first = first or f"line {i + 1} is {shown(got[i])}, expected {text}"
+        if first:
+            raise CheckFailed(f"the server's output is not the contract's ({why}): {first}.\n"
+                              + "\n".join(rows[:40]))
+
+    # the end -----------------------------------------------------------------------------
+
+    def finish(self, result: str) -> None:
+        for guest in self.guests:
+            try:
+                guest.sock.close()
+            except OSError:
+                pass
+        for program in self.programs.values():
+            program.finish()
+        for name, program in self.programs.items():
+            lab = program.sandboxed
+            if lab and self.role(name) in self.valgrind:
+                log = self.out / f"{name}.valgrind"
+                findings = session.valgrind_findings(log.read_text(errors="replace")) \
+                    if log.exists() else ["Valgrind wrote no report"]
+                (self.out / f"{name}.memcheck").write_text("\n".join(findings or ["clean"]) + "\n")
+            elif lab and self.args.sanitizers:
+                stderr = (self.out / f"{name}.stderr").read_text(errors="replace")
+                findings = session.sanitizer_findings(stderr)
+                (self.out / f"{name}.memcheck").write_text("\n".join(findings or ["clean"]) + "\n")
+        (self.out / "check.result").write_text(result.rstrip("\n") + "\n")
+        (self.out / "transcript").write_text("\n".join(self.transcript.lines) + "\n")
+
+
+def program_argv0(program: Program) -> str:
+    return Path(program.out / f"{program.name}.argv").read_text().split()[0]
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            text = Path(f"/proc/{pid}/task/{task}/children").read_text()
+            found.extend(int(child) for child in text.split())
+    except OSError:
+        pass
+    return found
+
+
+def hint_status(status: str) -> str:
+    if status == "timeout":
+        return " (it was still running at the deadline: does SIGTERM wake up its poll()?)"
+    if status == "signal SIGPIPE":
+        return " (SIGPIPE: a send() to a client that had gone; see MSG_NOSIGNAL in send(2))"
+    if status == "signal SIGSEGV":
+        return " (a segmentation fault: an invalid pointer or an overrun buffer)"
+    if status.startswith("signal"):
+        return " (it did not catch the signal: sigaction(2))"
+    return ""
+
+
+def joined(name: str, address: str) -> re.Pattern[str]:
+    """The server's line for a newcomer; ADDRESS must show where it came from."""
+    return re.compile(rf"{name} joined from .*{re.escape(address)}.*")
+
+
+# --- the checks ---------------------------------------------------------------------------
+
+def check_room(room: Room) -> None:
+    """Joins, a line to every other client, two lines in one segment, an empty line, a client
+    that leaves, a newcomer named guest4 (never a reused name), and SIGTERM."""
+    room.start_server()
+    a = Guest(room, label="client A")
+    a.join()
+    room.expect_server(joined(a.name, "127.0.0.1"), " (NAME joined from ADDRESS)")
+    b = Guest(room, label="client B")
+    b.join()
+    a.expect(f"* {b.name} joined", why=" (a newcomer is announced to the others)")
+    c = Guest(room, label="client C")
+    c.join()
+    for guest in (a, b):
+        guest.expect(f"* {c.name} joined")
+    names = [a.name, b.name, c.name]
+    if names != ["guest1", "guest2", "guest3"]:
+        raise CheckFailed(f"the first three clients should be guest1, guest2, guest3 (in order "
+                          f"of connection); they were {', '.join(names)}")
+    a.send("hello, room")
+    for guest in (b, c):
+        guest.expect("guest1: hello, room", why=" (a line reaches every other client)")
+    room.note("client C sends two lines in one segment")
+    c.send_bytes(b"first of two\nsecond of two\n")
+    for guest in (a, b):
+        guest.expect("guest3: first of two", why=" (two lines in one segment are two lines)")
+        guest.expect("guest3: second of two")
+    b.send("")
+    for guest in (a, c):
+        guest.expect("guest2: ", why=" (an empty line is a line too)")
+    b.close()
+    for guest in (a, c):
+        guest.expect("* guest2 left", why=" (a client that closes its connection has left)")
+    d = Guest(room, label="client D")
+    d.join()
+    if d.name != "guest4":
+        raise CheckFailed(f"after guest1, guest2 (gone) and guest3, the fourth client should be "
+                          f"guest4 — names are never reused — but it is {d.name}")
+    for guest in (a, c):
+        guest.expect("* guest4 joined")
+    c.send("bye for now")
+    for guest in (a, d):
+        guest.expect("guest3: bye for now")
+    room.stop_server()
+    a.all_lines(["* guest2 joined", "* guest3 joined", "guest3: first of two",
+                 "guest3: second of two", "guest2: ", "* guest2 left", "* guest4 joined",
+                 "guest3: bye for now"], "the sender never gets its own lines back")
+    c.all_lines(["guest1: hello, room", "guest2: ", "* guest2 left", "* guest4 joined"],
+                "the sender never gets its own lines back")
+    d.all_lines(["guest3: bye for now"], "a newcomer gets only what is said after it joined")
+    room.server_lines([f"Chat room open on port {room.port}.", joined("guest1", "127.0.0.1"),
+                       joined("guest2", "127.0.0.1"), joined("guest3", "127.0.0.1"),
+                       "guest2 left", joined("guest4", "127.0.0.1"), "Chat room closed."],
+                      "one line per event")
+
+
+def check_commands(room: Room) -> None:
+    """/who, /nick (taken, invalid, too long, guestN, good), an unknown command, /quit."""
+    room.start_server()
+    a, b, c = (Guest(room, label=f"client {x}") for x in "ABC")
+    for guest in (a, b, c):
+        guest.join()
+    a.expect("* guest2 joined")
+    a.expect("* guest3 joined")
+    b.expect("* guest3 joined")
+    a.send("/who")
+    a.expect("* online: guest1, guest2, guest3", why=" (/who: everyone, in order of joining)")
+    a.send("/nick alice")
+    for guest in (a, b, c):
+        guest.expect("* guest1 is now alice", why=" (a rename is announced to everyone)")
+    room.expect_server(joined("guest1", "127.0.0.1"))
+    room.expect_server(joined("guest2", "127.0.0.1"))
+    room.expect_server(joined("guest3", "127.0.0.1"))
+    room.expect_server("guest1 is now alice", " (OLD is now NEW)")
+    refused = ["alice", "bad name", "x" * 17, "", "guest7", "caf\u00e9"]
+    for name in refused:
+        b.send(f"/nick {name}")
+        b.expect(f"* name {name} is not available",
+                 why=f" (/nick {shown(name)}: 1-16 of A-Za-z0-9_-, not in use, not guestN)")
+    b.send("/nick Bob_the-2nd")
+    for guest in (a, b, c):
+        guest.expect("* guest2 is now Bob_the-2nd")
+    room.expect_server("guest2 is now Bob_the-2nd")
+    c.send("/frobnicate now")
+    c.expect("* unknown command /frobnicate", why=" (only the command word, to the asker)")
+    c.send("/who")
+    c.expect("* online: alice, Bob_the-2nd, guest3")
+    a.send("hi from alice")
+    for guest in (b, c):
+        guest.expect("alice: hi from alice", why=" (lines carry the new name)")
+    c.send("/quit")
+    c.expect_closed("/quit: the server closes its connection")
+    for guest in (a, b):
+        guest.expect("* guest3 left", why=" (/quit is as the end of input)")
+    room.expect_server("guest3 left")
+    room.stop_server()
+    a.all_lines(["* guest2 joined", "* guest3 joined", "* online: guest1, guest2, guest3",
+                 "* guest1 is now alice", "* guest2 is now Bob_the-2nd", "* guest3 left"],
+                "answers to commands go to the asker alone")
+    b.all_lines(["* guest3 joined", "* guest1 is now alice"]
+                + [f"* name {name} is not available" for name in refused]
+                + ["* guest2 is now Bob_the-2nd", "alice: hi from alice", "* guest3 left"],
+                "answers to commands go to the asker alone")
+
+
+def check_nc_socat(room: Room) -> None:
+    """nc and socat join beside a harness client, and talk both ways."""
+    room.start_server()
+    g = Guest(room, label="the harness's client")
+    g.join()
+    # -N: at the end of its input, nc shuts down its sending side, as a client that leaves
+    nc = room.launch("nc", ["nc", "-N", "127.0.0.1", str(room.port)], lab=False, stdin=True)
+    nc_name = expect_program(room, nc, r"\* you are (guest\d+)")
+    g.expect(f"* {nc_name} joined")
+    socat = room.launch("socat", ["socat", "-", f"TCP:127.0.0.1:{room.port}"], lab=False,
+                        stdin=True)
+    socat_name = expect_program(room, socat, r"\* you are (guest\d+)")
+    g.expect(f"* {socat_name} joined")
+    expect_program(room, nc, re.escape(f"* {socat_name} joined"))
+    nc.send("hello from nc")
+    g.expect(f"{nc_name}: hello from nc")
+    expect_program(room, socat, re.escape(f"{nc_name}: hello from nc"))
+    socat.send("hello from socat")
+    g.expect(f"{socat_name}: hello from socat")
+    expect_program(room, nc, re.escape(f"{socat_name}: hello from socat"))
+    g.send("hello from the harness")
+    expect_program(room, nc, re.escape(f"{g.name}: hello from the harness"))
+    expect_program(room, socat, re.escape(f"{g.name}: hello from the harness"))
+    nc.close_stdin()
+    for who in (g,):
+        who.expect(f"* {nc_name} left", why=" (nc's input ended: it shut down its side)")
+    expect_program(room, socat, re.escape(f"* {nc_name} left"))
+    socat.close_stdin()
+    g.expect(f"* {socat_name} left")
+    room.stop_server()
+
+
+def expect_program(room: Room, program: Program, pattern: str) -> str:
+    """The program's next stdout line fully matches `pattern`; returns its first group or the
+    line."""
+    end = time.monotonic() + LINE_S * room.slow
+    with program.line_added:
+        while len(program.stdout_lines) <= program.consumed:
+            left = end - time.monotonic()
+            if left <= 0 or (program.proc.poll() is not None and not program._reading()):
+                break
+            program.line_added.wait(min(left, 0.05))
+        if len(program.stdout_lines) <= program.consumed:
+            raise CheckFailed(f"{program.name} should have printed a line like '{pattern}' within "
+                              f"{LINE_S * room.slow:g} s, but printed nothing more "
+                              f"({program.poll_status()}).")
+        got = program.stdout_lines[program.consumed]
+        program.consumed += 1
+    found = re.fullmatch(pattern, got)
+    if not found:
+        raise CheckFailed(f"{program.name} should have printed a line like '{pattern}', but "
+                          f"printed {shown(got)}.")
+    return found.group(1) if found.groups() else got
+
+
+def check_ipv6(room: Room) -> None:
+    """The lab's clients over 127.0.0.1, ::1 and localhost in one room of the lab's server."""
+    room.start_server()
+    g = Guest(room, "::1", label="the harness's client over ::1")
+    g.join()
+    room.expect_server(joined(g.name, "::1"), " — an IPv6 client's address shows ::1")
+    hosts = ("127.0.0.1", "::1", "localhost")
+    names = {}
+    for number, host in enumerate(hosts, 1):
+        client = room.start_client(f"client{number}", host)
+        expect_program(room, client, re.escape("Connected to the chat room."))
+        name = f"guest{number + 1}"
+        g.expect(f"* {name} joined", why=f" (the lab's client over {host})")
+        names[host] = name
+        address = {"127.0.0.1": "127.0.0.1", "::1": "::1"}.get(host, "")
+        room.expect_server(joined(name, address) if address else
+                           re.compile(rf"{name} joined from .*(127\.0\.0\.1|::1).*"),
+                           f" (the client over {host})")
+    for number, host in enumerate(hosts, 1):
+        client = room.programs[f"client{number}"]
+        client.send(f"hello over {host}")
+        g.expect(f"{names[host]}: hello over {host}")
+    for number, host in enumerate(hosts, 1):
+        client = room.programs[f"client{number}"]
+        client.close_stdin()
+        g.expect(f"* {names[host]} left", why=f" (the client over {host} ended its input)")
+        status = client.wait(EXIT_S * room.slow)
+        if status != "exit 0":
+            raise CheckFailed(f"the client over {host} should exit 0 at the end of its input; "
+                              f"it ended with {status}")
+    room.stop_server()
+
+
+def check_load(room: Room) -> None:
+    """100 clients at once, 20 lines each: every line to every other client exactly once, each
+    sender's in order, within LOAD_DEADLINE_S."""
+    room.start_server()
+    room.quiet = True
+    room.transcript.add("harness", f"connects {LOAD_CLIENTS} clients")
+    guests = [Guest(room, label=f"load client {i + 1}") for i in range(LOAD_CLIENTS)]
+    for guest in guests:
+        guest.join()
+    room.transcript.add("harness", f"{LOAD_CLIENTS} clients joined; each sends {LOAD_LINES} "
+                                   f"lines, in rounds")
+    started = time.monotonic()
+    for number in range(LOAD_LINES):
+        for guest in guests:
+            guest.send(f"{guest.name} line {number} of {LOAD_LINES}", quiet=True)
+    want = (LOAD_CLIENTS - 1) * LOAD_LINES
+    end = started + LOAD_DEADLINE_S
+    for guest in guests:
+        while messages(guest) < want and time.monotonic() < end and not guest.eof:
+            with guest.arrived:
+                guest.arrived.wait(0.05)
+    took = time.monotonic() - started
+    room.transcript.add("harness", f"the exchange took {took:.2f} s")
+    problems = []
+    for guest in guests:
+        problem = load_problem(guest, {g.name for g in guests})
+        if problem:
+            problems.append(problem)
+    if problems:
+        raise CheckFailed(f"{len(problems)} of {LOAD_CLIENTS} clients did not receive every other "
+                          f"client's {LOAD_LINES} lines exactly once and in order within "
+                          f"{LOAD_DEADLINE_S:g} s (each should receive {want}):\n"
+                          + "\n".join(problems[:8]))
+    room.quiet = False
+    room.note(f"every client received its {want} lines in {took:.2f} s")
+    room.stop_server()
+
+
+def messages(guest: Guest) -> int:
+    with guest.arrived:
+        return sum(1 for line in guest.lines if not line.startswith("* "))
+
+
+def load_problem(guest: Guest, names: set[str]) -> str:
+    """What is wrong with what one load client received, or ''."""
+    with guest.arrived:
+        lines = list(guest.lines)
+    per_sender: dict[str, list[int]] = {}
+    for line in lines:
+        if line.startswith("* "):
+            continue
+        found = re.fullmatch(r"(guest\d+): (guest\d+) line (\d+) of \d+", line)
+        if not found or found.group(1) != found.group(2):
+            return f"  {guest.who()} received {shown(line)}, which no client sent"
+        per_sender.setdefault(found.group(1), []).append(int(found.group(3)))
+    if guest.name in per_sender:
+        return (f"  {guest.who()} received its own lines back "
+                f"({len(per_sender[guest.name])} of them)")
+    for sender in sorted(names - {guest.name}, key=lambda n: int(n[5:])):
+        got = per_sender.get(sender, [])
+        if got != list(range(LOAD_LINES)):
+            missing = sorted(set(range(LOAD_LINES)) - set(got))
+            doubled = sorted({n for n in got if got.count(n) > 1})
+            detail = []
+            if missing:
+                detail.append(f"missing {missing[:5]}{'...' if len(missing) > 5 else ''}")
+            if doubled:
+                detail.append(f"twice {doubled[:5]}")
+            if not missing and not doubled:
+                detail.append(f"out of order: {got[:10]}...")
+            state = "" if not guest.eof else " (its connection was closed)"
+            return (f"  {guest.who()} got {len(got)} of {sender}'s {LOAD_LINES} lines: "
+                    f"{', '.join(detail)}{state}")
+    return ""
+
+
+def check_one_thread(room: Room) -> None:
+    """A busy room: the server stays one thread, and starts no other process."""
+    room.start_server()
+    room.quiet = True
+    guests = [Guest(room, label=f"busy client {i + 1}") for i in range(BUSY_CLIENTS)]
+    for guest in guests:
+        guest.join()
+    pid = room.server_pid()
+    seen: dict[str, int] = {"threads": 1, "processes": 1}
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.is_set():
+            try:
+                threads = len(os.listdir(f"/proc/{pid}/task"))
+            except OSError:
+                return
+            processes = len(session.process_tree(pid))
+            seen["threads"] = max(seen["threads"], threads)
+            seen["processes"] = max(seen["processes"], processes)
+            time.sleep(SAMPLE_S)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        for number in range(BUSY_LINES):
+            for guest in guests:
+                guest.send(f"{guest.name} line {number}", quiet=True)
+        want = (BUSY_CLIENTS - 1) * BUSY_LINES
+        end = time.monotonic() + LOAD_DEADLINE_S
+        for guest in guests:
+            while messages(guest) < want and time.monotonic() < end and not guest.eof:
+                with guest.arrived:
+                    guest.arrived.wait(0.05)
+        # joins and leaves too: a thread or a process per client would show here
+        extra = [Guest(room, label=f"short client {i + 1}") for i in range(BUSY_CLIENTS)]
+        for guest in extra:
+            guest.join()
+        for guest in extra:
+            guest.close()
+    finally:
+        stop.set()
+        watcher.join()
+    room.quiet = False
+    room.note(f"the server (pid {pid}) had at most {seen['threads']} thread(s), and "
+              f"{seen['processes'] - 1} child process(es)")
+    if seen["threads"] > 1:
+        raise CheckFailed(f"the server should stay one thread; /proc/{pid}/task showed "
+                          f"{seen['threads']} threads while {BUSY_CLIENTS} clients talked. The "
+                          f"lab is about serving every client from one thread with poll(2).")
+    if seen["processes"] > 1:
+        raise CheckFailed(f"the server should start no process; {seen['processes'] - 1} "
+                          f"appeared under it while {BUSY_CLIENTS} clients talked (fork(2)?). "
+                          f"The lab is about serving every client from one thread with poll(2).")
+    room.stop_server()
+
+
+def check_slow_reader(room: Room) -> None:
+    """A client that never reads: the others keep receiving every line while it is filled, and
+    it is dropped once more than 64 KiB wait for it."""
+    room.start_server()
+    s = Guest(room, reads=False, rcvbuf=4096, label="a client that never reads")
+    s.name = "guest1"   # it never reads its '* you are guest1'
+    t = Guest(room, label="the talker")
+    t.join()
+    r = Guest(room, label="the reader")
+    r.join()
+    t.expect("* guest3 joined")
+    room.note(f"the talker sends lines of {SLOW_LINE} bytes until the reader hears that "
+              f"{s.name} was dropped")
+    filler = "x" * (SLOW_LINE - len("line 000000 "))
+    sent = 0
+    heard = 0                              # talker's lines the reader received, in order
+    started = time.monotonic()
+    dropped_at = None
+    room.quiet = True
+    while dropped_at is None:
+        if sent * SLOW_LINE > SLOW_MAX_BYTES or time.monotonic() - started > SLOW_DEADLINE_S:
+            room.quiet = False
+            raise CheckFailed(
+                f"{s.name} never reads, yet it was not dropped after {sent} lines "
+                f"({sent * SLOW_LINE >> 20} MiB) in {time.monotonic() - started:.0f} s: more than "
+                f"64 KiB waiting for one client must get it disconnected ('* {s.name} dropped' "
+                f"to the others). Its socket's buffers take a few MiB; after that, the server "
+                f"queues what it cannot send, and past 64 KiB drops the client.")
+        t.send(f"line {sent:06d} {filler}", quiet=True)
+        sent += 1
+        # The reader keeps up: every line sent reaches it, one by one, while the slow client is
+        # being filled. A server blocked on the slow client stops here.
+        if not r._wait(r.consumed + 1, STALL_S):
+            room.quiet = False
+            raise CheckFailed(
+                f"the room stalled: the reader got nothing for {STALL_S * room.slow:g} s after "
+                f"the talker's line {sent - 1} ({sent * SLOW_LINE >> 10} KiB sent so far), while "
+                f"{s.name} was not reading. A send() that waits for a client that does not read "
+                f"stops the whole room: make the sockets non-blocking (fcntl(2), O_NONBLOCK) "
+                f"and queue what they cannot take.\n{r.report()}")
+        while r.consumed < len(r.lines):
+            line = r.lines[r.consumed]
+            r.consumed += 1
+            if line == f"* {s.name} dropped":
+                dropped_at = sent
+                break
+            expected = f"guest2: line {heard:06d} {filler}"
+            if line != expected:
+                room.quiet = False
+                raise CheckFailed(f"the reader should have received the talker's lines in order; "
+                                  f"got {shown(line)} where {shown(expected)} was due.")
+            heard += 1
+    while heard < sent:       # the talker's lines still on their way to the reader
+        r.expect(f"guest2: line {heard:06d} {filler}", why=" (after the drop)")
+        heard += 1
+    room.quiet = False
+    room.note(f"{s.name} was dropped after {dropped_at} lines "
+              f"({dropped_at * SLOW_LINE >> 10} KiB)")
+    t.expect(f"* {s.name} dropped")
+    room.expect_server(joined("guest1", "127.0.0.1"))
+    room.expect_server(joined("guest2", "127.0.0.1"))
+    room.expect_server(joined("guest3", "127.0.0.1"))
+    room.expect_server(re.compile(rf"{s.name} dropped: .+"), " (NAME dropped: REASON)")
+    t.send("still here?")
+    r.expect("guest2: still here?", why=" (the room goes on after the drop)")
+    room.stop_server()
+
+
+def check_half_line(room: Room) -> None:
+    """Half a line, then a pause: nobody waits for its end; it arrives whole once finished."""
+    room.start_server()
+    h, t, r = (Guest(room, label=label) for label in ("the half-liner", "the talker", "the reader"))
+    for guest in (h, t, r):
+        guest.join()
+    h.expect("* guest2 joined")
+    h.expect("* guest3 joined")
+    t.expect("* guest3 joined")
+    room.note("the half-liner sends 'half a li' without its newline, and waits")
+    h.send_bytes(b"half a li")
+    t.send("a whole line, meanwhile")
+    r.expect("guest2: a whole line, meanwhile",
+             why=" while guest1's line is half sent (nobody may wait for its end)")
+    h.expect("guest2: a whole line, meanwhile")
+    room.note("the half-liner finishes its line")
+    h.send_bytes(b"ne, finished\n")
+    for guest in (t, r):
+        guest.expect("guest1: half a line, finished", why=" (the two halves are one line)")
+    room.stop_server()
+
+
+def check_split(room: Room) -> None:
+    """A client whose bytes travel one per TCP segment (the relay) is heard line by line, and
+    blocks nobody while its line trickles in."""
+    room.start_server()
+    r = Guest(room, label="a direct client")
+    r.join()
+    relay_port = session.free_port("tcp")
+    relay = room.launch("relay", session.expand(session.split_argv(room.args.relay), relay_port,
+                                                room.port), lab=False)
+    try:
+        session.wait_bound(relay, "tcp", relay_port, session.BIND_DEADLINE_S)
+    except session.SessionError as error:
+        raise CheckFailed(f"the relay did not start (a socklab bug): {error}") from None
+    x = Guest(room, port=relay_port, label="a client behind the relay (1 byte a segment)")
+    x.join()
+    r.expect(f"* {x.name} joined")
+    t = Guest(room, label="a talker")
+    t.join()
+    for guest in (r, x):
+        guest.expect(f"* {t.name} joined")
+    long_line = "one byte at a time, " * 3
+    x.send(long_line.strip())
+    t.send("meanwhile, a whole line")
+    r.expect(f"{t.name}: meanwhile, a whole line",
+             why=f" while {x.name}'s line was still arriving byte by byte")
+    r.expect(f"{x.name}: {long_line.strip()}", why=" (a line split in 1-byte segments is whole)",
+             within=LINE_S * 4)
+    x.send("short")
+    r.expect(f"{x.name}: short")
+    t.expect(f"{x.name}: {long_line.strip()}")
+    t.expect(f"{x.name}: short")
+    r.send("and back")
+    x.expect(f"{t.name}: meanwhile, a whole line", within=LINE_S * 4)
+    x.expect(f"{r.name}: and back", within=LINE_S * 4)
+    room.stop_server()
+
+
+def check_reset(room: Room) -> None:
+    """A client vanishes (connection reset) while lines wait for it: it has left; the room goes
+    on, and the server does not die of SIGPIPE."""
+    room.start_server()
+    a = Guest(room, label="client A")
+    a.join()
+    v = Guest(room, reads=False, label="a client that vanishes")
+    v.name = "guest2"
+    a.expect("* guest2 joined")
+    c = Guest(room, label="client C")
+    c.join()
+    a.expect("* guest3 joined")
+    v.send("I am here, briefly")
+    for guest in (a, c):
+        guest.expect("guest2: I am here, briefly")
+    for number in range(20):                # lines that wait, unread, for the vanishing one
+        a.send(f"line {number} for everyone", quiet=True)
+        c.expect(f"guest1: line {number} for everyone")
+    v.reset()
+    for guest in (a, c):
+        guest.expect("* guest2 left", why=" (a reset connection is a client that left)")
+    for number in range(3):                  # sends after the reset: EPIPE, never SIGPIPE
+        c.send(f"after the reset {number}")
+        a.expect(f"guest3: after the reset {number}",
+                 why=" (the room goes on after a client vanished)")
+    room.stop_server()
+
+
+def check_too_long(room: Room) -> None:
+    """A 4095-byte line passes whole; 1 MiB without a newline gets its sender dropped, and no
+    piece of it reaches anyone."""
+    room.start_server()
+    long_client, t, r = (Guest(room, label=label) for label in
+                         ("the long-liner", "the talker", "the reader"))
+    for guest in (long_client, t, r):
+        guest.join()
+    t.expect("* guest3 joined")
+    longest = "".join(chr(ord("a") + i % 26) for i in range(LINE_MAX))
+    long_client.send(longest)
+    r.expect(f"guest1: {longest}", why=" (a line of 4095 bytes is allowed)")
+    t.expect(f"guest1: {longest}")
+    room.note(f"the long-liner sends {FLOOD_BYTES} bytes without a newline, 64 KiB at a time, "
+              f"while the talker talks")
+    chunk = b"y" * 65536
+    dropped = False
+    sent = 0
+    room.quiet = True
+    while sent < FLOOD_BYTES and not dropped:
+        try:
+            long_client.send_bytes(chunk, within=LINE_S)
+            sent += len(chunk)
+        except CheckFailed as failure:
+            if "closed or reset" not in str(failure):
+                room.quiet = False
+                raise CheckFailed(
+                    f"the server stopped reading guest1 after about {sent >> 10} KiB without a "
+                    f"newline, but did not drop it: a line over 4095 bytes must get its sender "
+                    f"disconnected ('* guest1 dropped' to the others).") from None
+            sent = FLOOD_BYTES            # closed by the server: dropped, as it should be
+        t.send("still talking", quiet=True)
+        # the reader hears the talker whatever guest1 does; the drop may come first
+        while True:
+            if not r._wait(r.consumed + 1, LINE_S):
+                room.quiet = False
+                raise CheckFailed(f"the reader should have received 'guest2: still talking' "
+                                  f"within {LINE_S:g} s while guest1 sent a line that never "
+                                  f"ends (nobody may wait for it).\n{r.report()}")
+            line = r.lines[r.consumed]
+            r.consumed += 1
+            if line == "* guest1 dropped" and not dropped:
+                dropped = True
+                continue
+            if line != "guest2: still talking":
+                room.quiet = False
+                raise CheckFailed(f"the reader should have received 'guest2: still talking', "
+                                  f"but received {shown(line)} — no piece of a line over 4095 "
+                                  f"bytes may reach anyone.\n{r.report()}")
+            break
+    room.quiet = False
+    if not dropped:
+        r.expect("* guest1 dropped", why=f" (guest1 sent {sent >> 10} KiB without a newline: a "
+                                         f"line over 4095 bytes gets its sender dropped)")
+    t.expect("* guest1 dropped")
+    room.expect_server(joined("guest1", "127.0.0.1"))
+    room.expect_server(joined("guest2", "127.0.0.1"))
+    room.expect_server(joined("guest3", "127.0.0.1"))
+    room.expect_server(re.compile(r"guest1 dropped: .+"), " (NAME dropped: REASON)")
+    t.send("after the flood")
+    r.expect("guest2: after the flood")
+    room.stop_server()
+
+
+def check_silent(room: Room) -> None:
+    """A client that connects and sends nothing changes nothing for the others."""
+    room.start_server()
+    q = Guest(room, label="a silent client")
+    q.join()
+    a, b = Guest(room, label="client A"), Guest(room, label="client B")
+    for guest in (a, b):
+        guest.join()
+    a.expect("* guest3 joined")
+    for number in range(5):
+        a.send(f"question {number}")
+        b.expect(f"guest2: question {number}", why=" (guest1 connected and said nothing)")
+        b.send(f"answer {number}")
+        a.expect(f"guest3: answer {number}")
+    room.stop_server()
+    q.all_lines(["* guest2 joined", "* guest3 joined"]
+                + [line for n in range(5) for line in (f"guest2: question {n}",
+                                                       f"guest3: answer {n}")],
+                "a silent client still hears everything")
+
+
+def open_descriptors(pid: int) -> int:
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return -1
+
+
+def check_flood(room: Room) -> None:
+    """200 connects and disconnects while two clients talk: they go on, names keep counting,
+    and the server holds no more descriptors than before."""
+    room.start_server()
+    a, b = Guest(room, label="client A"), Guest(room, label="client B")
+    a.join()
+    b.join()
+    a.expect("* guest2 joined")
+    pid = room.server_pid()
+    before = open_descriptors(pid)
+    room.note(f"the server holds {before} descriptors; {FLOOD_CONNECTIONS} connections come "
+              f"and go")
+    room.quiet = True
+    family = socket.AF_INET
+    for number in range(FLOOD_CONNECTIONS):
+        kind = number % 4
+        try:
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sock.settimeout(CONNECT_S * room.slow)
+            sock.connect(("127.0.0.1", room.port))
+            if kind == 1:
+                sock.sendall(b"a line, then gone\n")
+            elif kind == 2:
+                sock.sendall(b"half a li")
+            elif kind == 3:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.close()
+        except OSError as error:
+            room.quiet = False
+            raise CheckFailed(f"connection {number + 1} of the flood failed: "
+                              f"{error.strerror or error} — does the server still accept?")
+        if number % 50 == 49:
+            a.send(f"still talking after {number + 1}", quiet=True)
+            expect_skipping_announcements(b, f"guest1: still talking after {number + 1}")
+    room.quiet = False
+    c = Guest(room, label="a newcomer after the flood")
+    c.join()
+    number = int(c.name[len("guest"):])
+    if number <= 2 + FLOOD_CONNECTIONS * 3 // 4:
+        raise CheckFailed(f"after 2 clients and {FLOOD_CONNECTIONS} connections, a newcomer "
+                          f"should be about guest{3 + FLOOD_CONNECTIONS} (names count every "
+                          f"connection and are never reused); it is {c.name}")
+    expect_skipping_announcements(a, f"* {c.name} joined")
+    a.send("after the flood")
+    expect_skipping_announcements(b, "guest1: after the flood")
+    c.expect("guest1: after the flood")
+    end = time.monotonic() + FD_SETTLE_S * room.slow
+    after = open_descriptors(pid)
+    while after > before + 1 and time.monotonic() < end:   # + 1: the newcomer
+        time.sleep(0.05)
+        after = open_descriptors(pid)
+    room.note(f"the server holds {after} descriptors")
+    if after > before + 1:
+        raise CheckFailed(f"the server held {before} descriptors before {FLOOD_CONNECTIONS} "
+                          f"connections came and went, and {after} after them (one more "
+                          f"client is connected): the sockets of clients that left were not "
+                          f"all closed (close(2) each one when its client goes).")
+    room.stop_server()
+
+
+FLOOD_NOISE = re.compile(r"\* guest\d+ (joined|left|dropped)|guest\d+: a line, then gone")
+
+
+def expect_skipping_announcements(guest: Guest, line: str,
+                                  noise: re.Pattern[str] = FLOOD_NOISE) -> None:
+    """The next line that is not `noise` (announcements '* ...joined/left/dropped', and the
+    flood's own lines) is `line`."""
+    while True:
+        if not guest._wait(guest.consumed + 1, LINE_S):
+            raise CheckFailed(f"{guest.who()} should have received {shown(line)} within "
+                              f"{LINE_S * guest.room.slow:g} s ({guest.state()}).\n"
+                              f"{guest.report()}")
+        got = guest.lines[guest.consumed]
+        guest.consumed += 1
+        if got == line:
+            return
+        if not noise.fullmatch(got):
+            raise CheckFailed(f"{guest.who()} should have received {shown(line)}, but received "
+                              f"{shown(got)}.\n{guest.report()}")
+
+
+# --- the client's checks: a stand-in room run by the harness -------------------------------
+
+class StandIn:
+    """A room played by the harness for one lab client: it accepts the client, and sends and
+    receives exactly what the check says."""
+
+    def __init__(self, room: Room) -> None:
+        self.room = room
+        self.listener = socket.create_server(("127.0.0.1", room.port))
+        self.conn: socket.socket | None = None
+        self.pending = b""
+
+    def accept(self, client: Program) -> None:
+        """Waits for the client's connection (and stops waiting if the client ends first)."""
+        end = time.monotonic() + CONNECT_S * self.room.slow
+        while time.monotonic() < end and client.proc.poll() is None:
+            ready, _, _ = select.select([self.listener], [], [], 0.05)
+            if ready:
+                self.conn, _ = self.listener.accept()
+                self.room.note("the stand-in room accepted the client")
+                return
+        raise CheckFailed(f"the client did not connect to the room at 127.0.0.1 port "
+                          f"{self.room.port} ({client.poll_status()}).")
+
+    def send(self, text: str) -> None:
+        assert self.conn is not None
+        self.room.note(f"the room sends {shown(text)}")
+        self.conn.sendall(text.encode() + b"\n")
+
+    def expect(self, line: str, why: str) -> None:
+        assert self.conn is not None
+        end = time.monotonic() + LINE_S * self.room.slow
+        while b"\n" not in self.pending:
+            left = end - time.monotonic()
+            ready, _, _ = select.select([self.conn], [], [], max(left, 0))
+            if not ready:
+                raise CheckFailed(f"the room should have received {shown(line)} from the client "
+                                  f"({why}) within {LINE_S * self.room.slow:g} s; it got "
+                                  f"{shown(self.pending.decode(errors='replace'))} so far.")
+            data = self.conn.recv(RECV_CHUNK)
+            if not data:
+                raise CheckFailed(f"the room should have received {shown(line)} from the client "
+                                  f"({why}), but the client closed the connection first.")
+            self.pending += data
+        raw, _, self.pending = self.pending.partition(b"\n")
+        got = raw.decode(errors="replace")
+        if got != line:
+            raise CheckFailed(f"the room should have received {shown(line)} from the client "
+                              f"({why}), but received {shown(got)}.")
+        self.room.note(f"the room received {shown(got)}")
+
+    def expect_closed(self, why: str) -> None:
+        assert self.conn is not None
+        end = time.monotonic() + EXIT_S * self.room.slow
+        while True:
+            left = end - time.monotonic()
+            ready, _, _ = select.select([self.conn], [], [], max(left, 0))
+            if not ready:
+                raise CheckFailed(f"the client should have closed its connection ({why}) within "
+                                  f"{EXIT_S * self.room.slow:g} s; it is still open.")
+            try:
+                data = self.conn.recv(RECV_CHUNK)
+            except ConnectionResetError:
+                data = b""
+            if not data:
+                self.room.note("the client closed its connection")
+                return
+            self.pending += data
+
+    def close(self) -> None:
+        self.room.note("the room closes the connection")
+        if self.conn is not None:
+            self.conn.close()
+        self.listener.close()
+
+
+def client_prints(room: Room, client: Program, line: str, why: str) -> None:
+    expect_program(room, client, re.escape(line))
+    room.note(f"the client printed {shown(line)}")
+
+
+def check_client_poll(room: Room) -> None:
+    """The client prints a line from the room at once while it waits for input, and sends what
+    is typed."""
+    stand_in = StandIn(room)
+    client = room.start_client("client", "127.0.0.1")
+    stand_in.accept(client)
+    client_prints(room, client, "Connected to the chat room.", "")
+    stand_in.send("* you are guest1")
+    try:
+        client_prints(room, client, "* you are guest1", "")
+        stand_in.send("guest2: a line while you wait for your user")
+        client_prints(room, client, "guest2: a line while you wait for your user", "")
+    except CheckFailed as failure:
+        raise CheckFailed(f"{failure}\nThe client's user has typed nothing yet: a client that "
+                          f"reads stdin first (as the lesson's chat does) prints nothing until "
+                          f"they do. Wait for both at once with poll(2).") from None
+    client.send("hello, room")
+    stand_in.expect("hello, room", "what its user typed, with its '\\n'")
+    for number in range(3):
+        stand_in.send(f"guest2: and another, {number}")
+    for number in range(3):
+        client_prints(room, client, f"guest2: and another, {number}", "")
+    client.send("one")
+    client.send("two")
+    stand_in.expect("one", "two lines typed at once")
+    stand_in.expect("two", "two lines typed at once: read(2) stdin, not stdio")
+    client.close_stdin()
+    stand_in.expect_closed("the end of its input")
+    status = client.wait(EXIT_S * room.slow)
+    if status != "exit 0":
+        raise CheckFailed(f"at the end of its input the client should exit 0; it ended with "
+                          f"{status}")
+    stand_in.close()
+
+
+def check_client_ends(room: Room) -> None:
+    """End of input: the client closes and exits 0. The room closes: the client prints
+    'Connection closed by server.' and exits 0."""
+    stand_in = StandIn(room)
+    client = room.start_client("client1", "127.0.0.1")
+    stand_in.accept(client)
+    client_prints(room, client, "Connected to the chat room.", "")
+    client.close_stdin()
+    stand_in.expect_closed("the end of its input, at once")
+    status = client.wait(EXIT_S * room.slow)
+    if status != "exit 0":
+        raise CheckFailed(f"at the end of its input the client should close its connection and "
+                          f"exit 0; it ended with {status}")
+    stand_in.close()
+    stand_in = StandIn(room)
+    client = room.start_client("client2", "127.0.0.1")
+    stand_in.accept(client)
+    client_prints(room, client, "Connected to the chat room.", "")
+    stand_in.send("* you are guest1")
+    client_prints(room, client, "* you are guest1", "")
+    stand_in.close()
+    client_prints(room, client, "Connection closed by server.", "")
+    status = client.wait(EXIT_S * room.slow)
+    if status != "exit 0":
+        raise CheckFailed(f"when the room closes the connection, the client should print "
+                          f"'Connection closed by server.' and exit 0; it ended with {status}")
+
+
+# --- stopping, and the reference on either side ---------------------------------------------
+
+def check_sigterm(room: Room) -> None:
+    """SIGTERM, then SIGINT: the server closes every connection, prints 'Chat room closed.'
+    and exits 0 — with a client in the middle of a line, and one with lines waiting."""
+    for number in (signal.SIGTERM, signal.SIGINT):
+        room.guests = []
+        room.port = session.free_port("tcp")
+        name = signal.Signals(number).name
+        room.start_server(name="server" if number == signal.SIGTERM else "server-sigint")
+        a = Guest(room, label="client A")
+        a.join()
+        b = Guest(room, reads=False, label="a client that does not read")
+        a.expect("* guest2 joined")
+        a.send_bytes(b"half a li")
+        room.stop_server(number)
+        # the one that did not read reads now: what was queued, then the end of the connection
+        b.reader = threading.Thread(target=b._read, daemon=True)
+        b.reader.start()
+        b._wait(sys.maxsize, STOP_S)
+        if not (b.eof or b.error):
+            raise CheckFailed(f"after {name}, the server should close every connection; that of "
+                              f"a client that was not reading is still open.")
+
+
+def conversation(room: Room, label: str) -> None:
+    """Three lab clients (over 127.0.0.1, ::1, localhost) in a room; every line checked on each
+    client's output."""
+    hosts = ("127.0.0.1", "::1", "localhost")
+    clients = []
+    for number, host in enumerate(hosts, 1):
+        client = room.start_client(f"client{number}", host)
+        client_prints(room, client, "Connected to the chat room.", "")
+        client_prints(room, client, f"* you are guest{number}", "")
+        for earlier in clients:
+            client_prints(room, earlier, f"* guest{number} joined", "")
+        clients.append(client)
+    one, two, three = clients
+    one.send("hello from one")
+    for other in (two, three):
+        client_prints(room, other, "guest1: hello from one", "")
+    three.send("/nick carol")
+    for each in clients:
+        client_prints(room, each, "* guest3 is now carol", "")
+    two.send("/who")
+    client_prints(room, two, "* online: guest1, guest2, carol", "")
+    two.send("hi carol")
+    for other in (one, three):
+        client_prints(room, other, "guest2: hi carol", "")
+    one.close_stdin()
+    for other in (two, three):
+        client_prints(room, other, "* guest1 left", "")
+    status = one.wait(EXIT_S * room.slow)
+    if status != "exit 0":
+        raise CheckFailed(f"{label}: client1 should exit 0 at the end of its input; it ended "
+                          f"with {status}")
+    room.stop_server()
+    for each in (two, three):
+        client_prints(room, each, "Connection closed by server.", "")
+        status = each.wait(EXIT_S * room.slow)
+        if status != "exit 0":
+            raise CheckFailed(f"{label}: {each.name} should exit 0 when the room closes; it "
+                              f"ended with {status}")
+
+
+def check_conversation(room: Room) -> None:
+    """ref-client and ref-server: the server and clients given, in a conversation of three."""
+    room.start_server()
+    conversation(room, "three clients")
+
+
+def check_memory(room: Room) -> None:
+    """For Valgrind and the sanitizers: clients come and go, are dropped and reset, long lines
+    and long names, and the lab's client too; SIGTERM at the end."""
+    room.start_server()
+    a = Guest(room, label="client A")
+    a.join()
+    client = room.start_client("client", "::1") if room.args.client else None
+    if client is not None:
+        client_prints(room, client, "Connected to the chat room.", "")
+        client_prints(room, client, "* you are guest2", "")
+        a.expect("* guest2 joined")
+    longest = "z" * LINE_MAX
+    a.send(longest)
+    a.send("/nick " + "n" * (LINE_MAX - len("/nick ")))
+    a.expect("* name " + "n" * (LINE_MAX - len("/nick ")) + " is not available")
+    a.send("/who")
+    a.expect("* online: guest1" + (", guest2" if client else ""))
+    if client is not None:
+        client_prints(room, client, f"guest1: {longest}", "")
+        client.send("the lab's client speaks")
+        a.expect("guest2: the lab's client speaks")
+    for kind in ("close", "reset", "quit", "too long", "nick"):
+        g = Guest(room, label=f"a client that will {kind}")
+        name = g.join()
+        expect_skipping_announcements(a, f"* {name} joined")
+        if kind == "close":
+            g.send("bye")
+            expect_skipping_announcements(a, f"{name}: bye")
+            g.close()
+        elif kind == "reset":
+            g.reset()
+        elif kind == "quit":
+            g.send("/quit")
+        elif kind == "too long":
+            g.send_bytes(b"w" * (LINE_MAX + 10))
+        elif kind == "nick":
+            g.send("/nick dave")
+            expect_skipping_announcements(a, f"* {name} is now dave")
+            g.send("/quit")
+            name = "dave"
+        outcome = "dropped" if kind == "too long" else "left"
+        expect_skipping_announcements(a, f"* {name} {outcome}")
+    if client is not None:
+        client.close_stdin()
+        a.expect("* guest2 left")
+        status = client.wait(EXIT_S * room.slow)
+        if status != "exit 0":
+            raise CheckFailed(f"the client should exit 0 at the end of its input; it ended "
+                              f"with {status}")
+    late = Guest(room, reads=False, label="a client that does not read, there at the end")
+    late.name = a.next_joined()
+    late.send("waiting")
+    a.expect(f"{late.name}: waiting")
+    room.stop_server()
+
+
+def check_reuseaddr(room: Room) -> None:
+    """The server sets SO_REUSEADDR (traced from outside), and starts again at once on the same
+    port after closing the room, its connections in TIME_WAIT."""
+    log = room.out / "server.strace"
+    room.start_server(prefix=session.trace_prefix(log, "setsockopt"))
+    a, b = Guest(room, label="client A"), Guest(room, label="client B")
+    a.join()
+    b.join()
+    a.expect("* guest2 joined")
+    a.send("hello")
+    b.expect("guest1: hello")
+    room.stop_server()     # the server closes first: its side of each connection in TIME_WAIT
+    calls = session.program_trace(log.read_text(errors="replace"), room.args.server,
+                                  "setsockopt")
+    (room.out / "server.trace").write_text("".join(f"{line}\n" for line in calls))
+    if not any("SO_REUSEADDR, [1]" in line for line in calls):
+        raise CheckFailed("the server never set SO_REUSEADDR (setsockopt(2), socket(7)); its "
+                          "setsockopt calls were:\n" + ("\n".join(f"    {c}" for c in calls)
+                                                        or "    none"))
+    room.guests = []
+    room.start_server(name="server-again")
+    c = Guest(room, label="a client of the room started again")
+    c.join()
+    room.stop_server()
+
+
+CHECKS: dict[str, Callable[[Room], None]] = {
+    "room": check_room,
+    "commands": check_commands,
+    "nc-socat": check_nc_socat,
+    "ipv6": check_ipv6,
+    "load": check_load,
+    "one-thread": check_one_thread,
+    "slow-reader": check_slow_reader,
+    "half-line": check_half_line,
+    "split": check_split,
+    "reset": check_reset,
+    "too-long": check_too_long,
+    "silent": check_silent,
+    "flood": check_flood,
+    "client-poll": check_client_poll,
+    "client-ends": check_client_ends,
+    "sigterm": check_sigterm,
+    "conversation": check_conversation,
+    "memory": check_memory,
+    "reuseaddr": check_reuseaddr,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("check", choices=sorted(CHECKS))
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--cwd", type=Path, required=True)
+    parser.add_argument("--server", default="", help="the lab's server program")
+    parser.add_argument("--client", default="", help="the lab's client program")
+    parser.add_argument("--relay", default="", help="the relay's command line (split check)")
+    parser.add_argument("--valgrind", default="", help="comma-separated: server,client")
+    parser.add_argument("--sanitizers", action="store_true")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for stale in args.out.iterdir():
+        if stale.is_file():
+            stale.unlink()
+    room = Room(args)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(124))   # Bats' timeout: still clean up
+    result = "ok"
+    try:
+        CHECKS[args.check](room)
+    except CheckFailed as failure:
+        result = str(failure)
+        room.quiet = False
+        room.note(f"FAILED: {result.splitlines()[0]}")
+    finally:
+        room.finish(result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
