@@ -37,8 +37,10 @@
 #define GIVE_UP_US (5 * US_PER_S)        /* no progress for this long: the server is gone */
 #define DUP_ACK_THRESHOLD 3              /* duplicate ACKs that mean "lost" (RFC 5681): one or
                                             two may come from mere reordering */
-/* Room for the ACKs of a whole window (a queued ACK costs the kernel about 1 KiB of
- * bookkeeping; it doubles what we ask for). Capped by net.core.rmem_max. */
+/* Room for the ACKs of a whole window: a queued 8-byte ACK counts as 832 bytes (`ss -uam`),
+ * so the default buffer, 208 KiB, holds 256 of them; the kernel doubles what we ask for
+ * (socket(7)). Capped by net.core.rmem_max; even then little is lost: ACKs are cumulative,
+ * and the next one that gets through says as much as those dropped before it. */
 #define RECEIVE_BUFFER_BYTES (WINDOW_MAX * PACKET_MAX)
 
 /*

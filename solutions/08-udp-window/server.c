@@ -31,10 +31,12 @@
 #define DEFAULT_OUTPUT "received_file.txt"  /* the lesson's file name */
 #define SILENCE_LIMIT_US (5 * US_PER_S)  /* a started client silent this long has given up */
 #define LINGER_US (1 * US_PER_S)         /* how long we stay to answer a repeated DONE */
-/* The kernel counts a queued datagram at about twice its size on loopback (its bookkeeping
- * included): room for a whole window of the largest datagrams, twice over. The default,
- * ~208 KiB, holds about 90: a sender with a larger window would lose the end of each burst.
- * Linux caps the request at net.core.rmem_max; a smaller buffer only costs speed. */
+/* Room for a whole window of the largest datagrams. The kernel counts a queued 1032-byte
+ * datagram as 2304 bytes, its bookkeeping included (`ss -uam` shows it), and doubles what we
+ * ask for to make room for that (socket(7)); its default, 208 KiB, holds 92 of them, and a
+ * sender with a larger window would lose the end of each burst. Asking for WINDOW_MAX *
+ * PACKET_MAX would hold ~900: twice that holds them all. Linux caps the request at
+ * net.core.rmem_max; a smaller buffer costs speed, not correctness. */
 #define RECEIVE_BUFFER_BYTES (2 * WINDOW_MAX * PACKET_MAX)
 #define OUTPUT_BUFFER_BYTES (64 * 1024)  /* stdio's buffer for OUTPUT: one write(2) per 64
                                             blocks instead of one per 4 */
