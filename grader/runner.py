@@ -9,7 +9,8 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from grader import sandbox
+from grader import i18n, sandbox
+from grader.i18n import _
 from grader.manifest import Lab, Manifest
 from grader.results import LabResult, failed_everything, score
 from grader.tap import TapError, parse
@@ -55,13 +56,14 @@ def run_lab(manifest: Manifest, lab: Lab, config: RunConfig) -> LabResult:
     impl = config.impl_root / lab.name
     started = time.monotonic()
     if not impl.is_dir():
-        return failed_everything(lab, f"no lab folder {impl}")
+        return failed_everything(lab, _("no lab folder {path}").format(path=impl))
     ref = manifest.root / "solutions" / lab.name
     env = dict(os.environ,
                SOCKLAB_IMPL=str(impl.resolve()),
                SOCKLAB_REF=str(ref) if config.reference and ref.is_dir() else "none",
                SOCKLAB_BUILD_DIR=str(config.build_dir),
-               SOCKLAB_WRAP=sandbox.ARGV_SEP.join(config.wrap))
+               SOCKLAB_WRAP=sandbox.ARGV_SEP.join(config.wrap),
+               **i18n.child_environment())
     if config.seed is not None:
         env["SOCKLAB_SEED"] = config.seed
     try:
@@ -69,13 +71,15 @@ def run_lab(manifest: Manifest, lab: Lab, config: RunConfig) -> LabResult:
                                 stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env,
                                 cwd=manifest.root, start_new_session=True, text=True)
     except FileNotFoundError:
-        return failed_everything(lab, "bats is not installed: run `make deps`")
+        return failed_everything(lab, _("bats is not installed: run `make deps`"))
     try:
         out, err = proc.communicate(timeout=LAB_DEADLINE_S)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         out, err = proc.communicate()
-        err += f"\nthe lab's tests were stopped after {LAB_DEADLINE_S} s"
+        err += "\n" + _("the lab's tests were stopped after {seconds} s").format(
+            seconds=LAB_DEADLINE_S)
+
     finally:
         try:
             os.killpg(proc.pid, signal.SIGKILL)   # nothing of this run may outlive it
