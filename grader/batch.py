@@ -20,12 +20,13 @@ from pathlib import Path
 from typing import Any, TextIO
 from xml.etree import ElementTree
 
+from grader.i18n import N_, _
 from grader.manifest import Lab, Manifest
 from grader.results import LabResult, failed_everything
 from grader.runner import RunConfig, longest_first, run_lab, sandboxed
 from grader.intake import Intake, SubmissionError, discover, take_in
 
-WITHHELD = "details withheld (hidden test)"
+WITHHELD = N_("details withheld (hidden test)")
 
 
 @dataclass
@@ -59,7 +60,7 @@ def withhold_hidden(lab: dict[str, Any], labs: list[Lab], show: bool) -> dict[st
         found = spec.test(test["id"])
         test["hidden"] = bool(found and found.hidden)
         if test["hidden"] and not show:
-            test["reason"] = WITHHELD if test["status"] != "OK" else ""
+            test["reason"] = _(WITHHELD) if test["status"] != "OK" else ""
             test["details"] = []
     return lab
 
@@ -80,8 +81,9 @@ class Progress:
         left = elapsed / self.done * (self.total - self.done)
         width = 30
         filled = width * self.done // max(self.total, 1)
-        self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}"
-                          f" students · {elapsed:5.0f} s elapsed · ~{left:4.0f} s left ")
+        self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] " + _(
+            "{done}/{total} students · {elapsed:5.0f} s elapsed · ~{left:4.0f} s left ").format(
+            done=self.done, total=self.total, elapsed=elapsed, left=left))
         self.stream.flush()
 
     def close(self) -> None:
@@ -129,7 +131,8 @@ def grade_class(manifest: Manifest, labs: list[Lab], submissions: Path, work: Pa
             try:
                 lab_result = future.result()
             except Exception as error:   # one student's run must never stop the class
-                lab_result = failed_everything(lab, f"the grader failed on this lab: {error}")
+                lab_result = failed_everything(
+                    lab, _("the grader failed on this lab: {error}").format(error=error))
             results[name].labs.append(lab_result)
             pending[name] -= 1
             if pending[name] == 0:
@@ -182,7 +185,7 @@ def class_data(results: list[StudentResult], labs: list[Lab],
                show_hidden: bool) -> dict[str, Any]:
     return {
         "kit": "socklab",
-        "labs": [{"name": lab.name, "title": lab.title, "max_points": lab.max_points,
+        "labs": [{"name": lab.name, "title": _(lab.title), "max_points": lab.max_points,
                   "tests": [{"id": t.id, "max_points": t.points, "hidden": t.hidden}
                             for t in lab.tests]} for lab in labs],
         "students": [r.to_dict(labs, show_hidden) for r in results],
@@ -225,4 +228,3 @@ def print_gradebook(path: Path, stream: TextIO = sys.stdout) -> None:
         cells = [cell.ljust(width) if i == 0 else cell.rjust(width)
                  for i, (cell, width) in enumerate(zip(row, widths))]
         print("  ".join(cells) + (f"  {row[-1]}" if row[-1] else ""), file=stream)
-

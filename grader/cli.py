@@ -10,9 +10,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from grader import batch, progress, student
+from grader import batch, i18n, progress, student
 from grader import manifest as manifest_mod
 from grader.cli_export import add_export_parsers
+from grader.i18n import _
 from grader.report import text_report, write_json
 from grader.results import LabResult
 from grader.runner import RunConfig, longest_first, run_lab, sandboxed
@@ -28,33 +29,34 @@ def default_jobs() -> int:
 
 def add_test_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     test = commands.add_parser(
-        "test", help="run labs' tests against an implementation and score them",
-        description="Builds and tests each lab of an implementation tree, prints a table per "
-                    "lab and a total. Exit status 1 when points were lost.")
+        "test", help=_("run labs' tests against an implementation and score them"),
+        description=_("Builds and tests each lab of an implementation tree, prints a table per "
+                      "lab and a total. Exit status 1 when points were lost."))
     test.add_argument("labs", nargs="*", metavar="LAB",
-                      help="labs to test, e.g. 01 or 01-tcp-hello (default: all)")
+                      help=_("labs to test, e.g. 01 or 01-tcp-hello (default: all)"))
     test.add_argument("--impl", type=Path, default=None,
-                      help="the tree of lab folders to test (default: skeletons/)")
-    test.add_argument("--json", type=Path, default=None, help="also write the results as JSON")
+                      help=_("the tree of lab folders to test (default: skeletons/)"))
+    test.add_argument("--json", type=Path, default=None,
+                      help=_("also write the results as JSON"))
     test.add_argument("-j", "--jobs", type=int, default=default_jobs(),
-                      help="labs tested at once (default: the number of cores)")
+                      help=_("labs tested at once (default: the number of cores)"))
     shown = test.add_mutually_exclusive_group()
     shown.add_argument("--verbose", "-v", action="store_const", const="all", dest="details",
-                       help="show every failure's whole message")
+                       help=_("show every failure's whole message"))
     shown.add_argument("--brief", action="store_const", const="none", dest="details",
-                       help="one line per test, no failure messages")
+                       help=_("one line per test, no failure messages"))
     test.add_argument("--no-reference", action="store_true",
-                      help="do not cross-test against solutions/ (as in a student release)")
-    test.add_argument("--seed", default=None, help="seed for the fault-injection relay")
+                      help=_("do not cross-test against solutions/ (as in a student release)"))
+    test.add_argument("--seed", default=None, help=_("seed for the fault-injection relay"))
     test.add_argument("--hidden", action="store_true",
-                      help="also run the hidden tests (labs/NN/hidden/, graders only)")
+                      help=_("also run the hidden tests (labs/NN/hidden/, graders only)"))
     add_sandbox_flag(test)
     test.set_defaults(handler=cmd_test, details="first")
 
 
 def add_sandbox_flag(command: argparse.ArgumentParser) -> None:
     command.add_argument("--no-sandbox", dest="sandbox", action="store_false",
-                         help="run student programs without the sandbox (grader/sandbox.py)")
+                         help=_("run student programs without the sandbox (grader/sandbox.py)"))
 
 
 def warn(warnings: tuple[str, ...] | list[str]) -> None:
@@ -75,7 +77,7 @@ def cmd_test(args: argparse.Namespace, manifest: manifest_mod.Manifest) -> int:
             ([manifest.find(key) for key in args.labs] or list(manifest.labs))]
     impl = (args.impl or manifest.root / "skeletons").resolve()
     if not impl.is_dir():
-        print(f"socklab: {impl}: no such folder", file=sys.stderr)
+        print("socklab: " + _("{path}: no such folder").format(path=impl), file=sys.stderr)
         return EXIT_USAGE
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="socklab-build-") as build_dir:
@@ -100,28 +102,29 @@ def cmd_test(args: argparse.Namespace, manifest: manifest_mod.Manifest) -> int:
 
 def add_grade_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     grade = commands.add_parser(
-        "grade", help="grade a whole class: gradebook.csv, JSON, JUnit XML, report.html",
-        description="Grades every student (a folder or a .zip/.tar.gz archive each, holding "
-                    "lab folders like skeletons/) on every lab, in parallel.")
+        "grade", help=_("grade a whole class: gradebook.csv, JSON, JUnit XML, report.html"),
+        description=_("Grades every student (a folder or a .zip/.tar.gz archive each, holding "
+                      "lab folders like skeletons/) on every lab, in parallel."))
     grade.add_argument("submissions", type=Path, metavar="SUBMISSIONS_DIR")
     grade.add_argument("labs", nargs="*", metavar="LAB",
-                       help="labs to grade, e.g. 01 (default: all)")
+                       help=_("labs to grade, e.g. 01 (default: all)"))
     grade.add_argument("-o", "--out", type=Path, default=Path("out"),
-                       help="folder for the gradebook and reports (default: out/)")
+                       help=_("folder for the gradebook and reports (default: out/)"))
     grade.add_argument("-j", "--jobs", type=int, default=default_jobs(),
-                       help="student × lab runs at once (default: the number of cores)")
-    grade.add_argument("--hidden", action="store_true", help="also run the hidden tests")
+                       help=_("student × lab runs at once (default: the number of cores)"))
+    grade.add_argument("--hidden", action="store_true", help=_("also run the hidden tests"))
     grade.add_argument("--show-hidden-details", action="store_true",
-                       help="show hidden tests' failure reasons in the reports")
+                       help=_("show hidden tests' failure reasons in the reports"))
     grade.add_argument("--no-reference", action="store_true",
-                       help="do not cross-test against solutions/")
+                       help=_("do not cross-test against solutions/"))
     add_sandbox_flag(grade)
     grade.set_defaults(handler=cmd_grade)
 
 
 def cmd_grade(args: argparse.Namespace, manifest: manifest_mod.Manifest) -> int:
     if not args.submissions.is_dir():
-        print(f"socklab: {args.submissions}: no such folder", file=sys.stderr)
+        print("socklab: " + _("{path}: no such folder").format(path=args.submissions),
+              file=sys.stderr)
         return EXIT_USAGE
     started = time.monotonic()
     chosen = [manifest.find(key) for key in args.labs] or list(manifest.labs)
@@ -141,27 +144,56 @@ def cmd_grade(args: argparse.Namespace, manifest: manifest_mod.Manifest) -> int:
     data = batch.write_outputs(args.out, results, labs, args.show_hidden_details)
     report = batch.write_html(args.out, data)
     batch.print_gradebook(args.out / "gradebook.csv")
-    print(f"\n{len(results)} students graded in {time.monotonic() - started:.1f} s; "
-          f"gradebook: {args.out / 'gradebook.csv'}")
+    print("\n" + _("{count} students graded in {seconds:.1f} s; gradebook: {path}").format(
+        count=len(results), seconds=time.monotonic() - started,
+        path=args.out / "gradebook.csv"))
     if report:
-        print(f"report: {report}")
+        print(_("report: {path}").format(path=report))
     return 0
 
 
+def add_lang_option(parser: argparse.ArgumentParser) -> None:
+    """--lang on the top level and on every sub-command: `socklab --lang ko status` and
+    `socklab status --lang ko` both work (main() reads it before parsing, see chosen_lang)."""
+    parser.add_argument("--lang", choices=i18n.LANGUAGES, default=argparse.SUPPRESS,
+                        help=_("the language of messages: ko (Korean) or en (English); "
+                               "default: SOCKLAB_LANG, else the locale (LANG...)"))
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):   # aliases share a parser
+                add_lang_option(sub)
+
+
+def chosen_lang(argv: list[str]) -> str | None:
+    """The value of --lang in `argv`, read before the parser is built, so that the parser's
+    own help and errors are in that language. An invalid value is left to the parser."""
+    for index, word in enumerate(argv):
+        if word == "--":
+            break
+        if word == "--lang" and index + 1 < len(argv):
+            return argv[index + 1]
+        if word.startswith("--lang="):
+            return word.split("=", 1)[1]
+    return None
+
+
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="socklab", description="socklab: socket labs in C, "
-                                  "with tests that grade them.")
+    top = argparse.ArgumentParser(prog="socklab", description=_(
+        "socklab: socket labs in C, with tests that grade them."))
     top.add_argument("--root", type=Path, default=KIT_ROOT, help=argparse.SUPPRESS)
     commands = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_test_parser(commands)
     add_grade_parser(commands)
     student.add_parsers(commands)
     add_export_parsers(commands)
+    add_lang_option(top)
     return top
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    i18n.setup(chosen_lang(words))
+    args = parser().parse_args(words)
     try:
         manifest = manifest_mod.load(args.root.resolve())
         handler = args.handler
@@ -171,5 +203,5 @@ def main(argv: list[str] | None = None) -> int:
         print(f"socklab: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("socklab: interrupted", file=sys.stderr)
+        print("socklab: " + _("interrupted"), file=sys.stderr)
         return 130

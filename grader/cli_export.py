@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from grader.export import HIDDEN_VISIBILITIES, export_classroom, export_gradescope
+from grader.i18n import _
 from grader.manifest import Manifest
 from grader.release import ReleaseError, build_release
 
@@ -26,60 +27,63 @@ def cmd_release(args: argparse.Namespace, manifest: Manifest) -> int:
     except ReleaseError as error:
         print(f"socklab: {error}", file=sys.stderr)
         return EXIT_USAGE
-    print(f"student release: {shown(folder)}/\n                 {shown(tarball)}")
+    print(_("student release: {folder}/\n                 {tarball}").format(
+        folder=shown(folder), tarball=shown(tarball)))
     return 0
 
 
 def cmd_export_gradescope(args: argparse.Namespace, manifest: Manifest) -> int:
     path = export_gradescope(manifest.root, args.out, args.labs or None, args.hidden_visibility)
-    print(f"Gradescope autograder: {shown(path)}\n"
-          f"upload it in the assignment's Configure Autograder page (base image: Ubuntu 24.04)")
+    print(_("Gradescope autograder: {path}\nupload it in the assignment's Configure Autograder "
+            "page (base image: Ubuntu 24.04)").format(path=shown(path)))
     return 0
 
 
 def cmd_export_classroom(args: argparse.Namespace, manifest: Manifest) -> int:
     path = export_classroom(manifest.root, args.out, args.labs or None)
-    print(f"GitHub Classroom workflow: {shown(path)}\n"
-          f"commit it to the assignment's template repository (a student release)")
+    print(_("GitHub Classroom workflow: {path}\ncommit it to the assignment's template "
+            "repository (a student release)").format(path=shown(path)))
     return 0
 
 
 def add_export_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     release = commands.add_parser(
-        "release", help="build the student release (no solutions, no hidden tests)",
-        description="Writes DIR/socklab-student/ and DIR/socklab-student.tar.gz: the kit "
-                    "without solutions/, hidden tests or the kit's own tests, with a GitHub "
-                    "Classroom workflow.")
+        "release", help=_("build the student release (no solutions, no hidden tests)"),
+        description=_("Writes DIR/socklab-student/ and DIR/socklab-student.tar.gz: the kit "
+                      "without solutions/, hidden tests or the kit's own tests, with a GitHub "
+                      "Classroom workflow."))
     release.add_argument("-o", "--out", type=Path, default=Path("release"), metavar="DIR",
-                         help="where to write the release (default: release/)")
+                         help=_("where to write the release (default: release/)"))
     release.add_argument("--no-classroom", action="store_true",
-                         help="leave out .github/workflows/classroom.yml")
+                         help=_("leave out .github/workflows/classroom.yml"))
     release.set_defaults(handler=cmd_release)
 
-    export = commands.add_parser("export", help="package the grader for Gradescope or "
-                                                "GitHub Classroom")
+    export = commands.add_parser("export", help=_("package the grader for Gradescope or "
+                                                  "GitHub Classroom"))
     platforms = export.add_subparsers(dest="platform", metavar="PLATFORM", required=True)
     gradescope = platforms.add_parser(
-        "gradescope", help="an autograder zip (setup.sh, run_autograder, the kit)",
-        description="Writes a Gradescope autograder zip that grades LABs (default: all) with "
-                    "every test, hidden ones included. Try it locally: unzip it into "
-                    "ROOT/source, put a submission in ROOT/submission, then run "
-                    "AUTOGRADER_ROOT=ROOT ROOT/source/run_autograder.")
-    gradescope.add_argument("labs", nargs="*", metavar="LAB", help="e.g. 01 (default: all)")
+        "gradescope", help=_("an autograder zip (setup.sh, run_autograder, the kit)"),
+        description=_("Writes a Gradescope autograder zip that grades LABs (default: all) with "
+                      "every test, hidden ones included. Try it locally: unzip it into "
+                      "ROOT/source, put a submission in ROOT/submission, then run "
+                      "AUTOGRADER_ROOT=ROOT ROOT/source/run_autograder."))
+    gradescope.add_argument("labs", nargs="*", metavar="LAB",
+                            help=_("e.g. 01 (default: all)"))
     gradescope.add_argument("-o", "--out", type=Path,
                             default=Path("release") / "socklab-gradescope.zip", metavar="FILE",
-                            help="the zip to write (default: release/socklab-gradescope.zip)")
+                            help=_("the zip to write (default: release/socklab-gradescope.zip)"))
     gradescope.add_argument("--hidden-visibility", choices=HIDDEN_VISIBILITIES,
                             default="after_published",
-                            help="when students see hidden tests' results (default: "
-                                 "after_published)")
+                            help=_("when students see hidden tests' results (default: "
+                                   "after_published)"))
     gradescope.set_defaults(handler=cmd_export_gradescope)
     classroom = platforms.add_parser(
-        "classroom", help="a GitHub Classroom workflow for a student repository",
-        description="Writes DIR/.github/workflows/classroom.yml: it installs the packages, "
-                    "runs ./socklab test and reports every test's points to GitHub Classroom.")
-    classroom.add_argument("labs", nargs="*", metavar="LAB", help="e.g. 01 (default: all)")
+        "classroom", help=_("a GitHub Classroom workflow for a student repository"),
+        description=_("Writes DIR/.github/workflows/classroom.yml: it installs the packages, "
+                      "runs ./socklab test and reports every test's points to GitHub "
+                      "Classroom."))
+    classroom.add_argument("labs", nargs="*", metavar="LAB", help=_("e.g. 01 (default: all)"))
     classroom.add_argument("-o", "--out", type=Path,
                            default=Path("release") / "socklab-student", metavar="DIR",
-                           help="the student repository (default: release/socklab-student)")
+                           help=_("the student repository (default: release/socklab-student)"))
     classroom.set_defaults(handler=cmd_export_classroom)

@@ -29,7 +29,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from grader import i18n
 from grader import manifest as manifest_mod
+from grader.i18n import _
 from grader.intake import SubmissionError, take_in
 from grader.manifest import Manifest
 from grader.results import FAIL, OK, SKIP, LabResult, failed_everything
@@ -42,7 +44,7 @@ OUTPUT_CHARS = 20_000           # and at most this much text: Gradescope shows i
 
 # What the autograder zip holds of the kit (the grader needs the manifest, the tests, hidden
 # ones included, the harness and the reference solutions for the cross-tests).
-GRADESCOPE_INCLUDED = ("Makefile", "socklab", "grader", "labs", "solutions")
+GRADESCOPE_INCLUDED = ("Makefile", "socklab", "grader", "labs", "solutions", "po")
 ZIP_SKIPPED_PARTS = {"__pycache__", ".pytest_cache"}
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)   # fixed: the same kit gives the same zip
 
@@ -109,8 +111,8 @@ def export_gradescope(kit_root: Path, out_zip: Path, labs: list[str] | None = No
     chosen = [manifest.find(key) for key in labs] if labs else list(manifest.labs)
     missing = [lab.name for lab in chosen if not (kit_root / "solutions" / lab.name).is_dir()]
     if missing:
-        raise manifest_mod.ManifestError(f"no reference solution for {', '.join(missing)}: "
-                                         f"the cross-tests need solutions/")
+        raise manifest_mod.ManifestError(_("no reference solution for {labs}: the cross-tests "
+                                           "need solutions/").format(labs=", ".join(missing)))
     ids = " ".join(lab.id for lab in chosen)
     script = RUN_AUTOGRADER.format(
         labs=ids, default_root=DEFAULT_ROOT, hidden_visibility=hidden_visibility,
@@ -132,8 +134,8 @@ def export_gradescope(kit_root: Path, out_zip: Path, labs: list[str] | None = No
 def _output(lines: list[str]) -> str:
     text = "\n".join(lines[:OUTPUT_LINES])
     if len(lines) > OUTPUT_LINES:
-        text += f"\n... ({len(lines) - OUTPUT_LINES} more lines)"
-    return text if len(text) <= OUTPUT_CHARS else text[:OUTPUT_CHARS] + "\n... (cut)"
+        text += "\n" + _("... ({count} more lines)").format(count=len(lines) - OUTPUT_LINES)
+    return text if len(text) <= OUTPUT_CHARS else text[:OUTPUT_CHARS] + "\n" + _("... (cut)")
 
 
 def to_gradescope(manifest: Manifest, results: list[LabResult], elapsed_s: float,
@@ -147,9 +149,9 @@ def to_gradescope(manifest: Manifest, results: list[LabResult], elapsed_s: float
             spec = lab.test(test.id)
             hidden = bool(spec and spec.hidden)
             if test.status == OK:
-                output = test.title or "passed"
+                output = test.title or _("passed")
             elif test.status == SKIP:
-                output = f"skipped: {test.reason}"
+                output = _("skipped: {reason}").format(reason=test.reason)
             else:
                 output = _output([test.reason, *[d for d in test.details if d != test.reason]])
             entry: dict[str, Any] = {
@@ -167,7 +169,8 @@ def to_gradescope(manifest: Manifest, results: list[LabResult], elapsed_s: float
             tests.append(entry)
     points = sum(r.points for r in results)
     most = sum(r.max_points for r in results)
-    summary = [f"socklab: {points}/{most} points"]
+    summary = ["socklab: " + _("{points}/{max_points} points").format(points=points,
+                                                                        max_points=most)]
     summary += [f"{r.name}: {r.points}/{r.max_points}" for r in results]
     summary += [f"{r.name}: {problem}" for r in results for problem in r.problems]
     summary += notes or []
@@ -211,8 +214,8 @@ def run_autograder(root: Path, labs: list[str] | None = None,
     except Exception:   # noqa: BLE001 — Gradescope must get a results file whatever happens
         traceback.print_exc()
         data = {"score": 0, "execution_time": round(time.monotonic() - started),
-                "output": "The autograder failed before grading this submission; the course "
-                          "staff can see why in its output. Please tell them.",
+                "output": _("The autograder failed before grading this submission; the course "
+                            "staff can see why in its output. Please tell them."),
                 "stdout_visibility": "hidden", "tests": []}
     results_path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n",
                             encoding="utf-8")
@@ -291,8 +294,8 @@ def classroom_payload(data: dict[str, Any] | None) -> dict[str, Any]:
     if not data or not isinstance(data.get("labs"), list):
         return {"version": 1, "status": "error", "max_score": 0,
                 "tests": [{"name": "socklab test", "status": "error", "score": 0,
-                           "message": "socklab test wrote no results: see the log of the "
-                                      "step 'Test ...' above"}]}
+                           "message": _("socklab test wrote no results: see the log of the "
+                                        "step 'Test ...' above")}]}
     tests = []
     for lab in data["labs"]:
         for test in lab.get("tests", []):
@@ -306,7 +309,7 @@ def classroom_payload(data: dict[str, Any] | None) -> dict[str, Any]:
                 "line_no": 0,
             }
             if test.get("status") == FAIL:
-                entry["message"] = str(test.get("reason", "")) or "failed"
+                entry["message"] = str(test.get("reason", "")) or _("failed")
             tests.append(entry)
     failed = any(t["status"] != "pass" for t in tests) or any(
         lab.get("problems") for lab in data["labs"])
@@ -342,6 +345,9 @@ def main(argv: list[str] | None = None) -> int:
                                  help="print result=<base64 payload> for $GITHUB_OUTPUT")
     result.add_argument("results_json", type=Path)
     args = top.parse_args(argv)
+    # The language as everywhere (SOCKLAB_LANG, else the locale): set SOCKLAB_LANG=ko in
+    # run_autograder's environment for Korean results on Gradescope.
+    i18n.setup(root=Path(__file__).resolve().parent.parent)
     if args.command == "run-autograder":
         run_autograder(args.root, args.labs.split() or None, args.hidden_visibility)
         return 0

@@ -21,6 +21,9 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from grader import i18n
+from grader.i18n import _
+
 REPORT_NAME = "report.html"
 EXCERPT_LINES = 40          # lines of a failure's output shown per test
 EXCERPT_LINE_CHARS = 300    # a longer line is cut: a student's output can be one huge line
@@ -102,7 +105,7 @@ SCRIPT = """
   heads.forEach(function (head, column) {
     var button = document.createElement("button");
     button.type = "button";
-    button.title = "sort by this column";
+    button.title = table.getAttribute("data-sort-title") || "";
     while (head.firstChild) { button.appendChild(head.firstChild); }
     head.appendChild(button);
     button.addEventListener("click", function () { sortBy(column); });
@@ -124,6 +127,11 @@ def esc(value: object) -> str:
     """Text safe in element content and in quoted attributes; control characters made visible."""
     text = CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value))
     return html.escape(text, quote=True)
+
+
+def words(message: str) -> str:
+    """A fixed text of the page, in the chosen language, escaped."""
+    return esc(_(message))
 
 
 def shorten(text: str, limit: int) -> str:
@@ -169,10 +177,10 @@ class Report:
 
     def render(self) -> str:
         kit = str(self.data.get("kit", "socklab"))
-        title = str(self.data.get("title", f"{kit}: class report"))
+        title = str(self.data.get("title", _("{kit}: class report").format(kit=kit)))
         parts = [
             "<!DOCTYPE html>",
-            '<html lang="en">',
+            f'<html lang="{i18n.language()}">',
             "<head>",
             '<meta charset="utf-8">',
             f'<meta http-equiv="Content-Security-Policy" content="{esc(CSP)}">',
@@ -183,8 +191,10 @@ class Report:
             "<body>",
             f'<h1 id="top">{esc(title)}</h1>',
             self.summary(),
-            '<nav><a href="#class">Class table</a><a href="#histogram">Histogram</a>'
-            '<a href="#pass-rates">Pass rates</a><a href="#students">Students</a></nav>',
+            '<nav><a href="#class">' + words("Class table") + "</a>"
+            '<a href="#histogram">' + words("Histogram") + "</a>"
+            '<a href="#pass-rates">' + words("Pass rates") + "</a>"
+            '<a href="#students">' + words("Students") + "</a></nav>",
             self.class_table(),
             self.histogram(),
             self.pass_rates(),
@@ -199,29 +209,33 @@ class Report:
         graded = [s for s in self.students if s.get("status") != "error"]
         errors = len(self.students) - len(graded)
         totals = [self.total(s) for s in self.students]
-        facts = [f"{len(self.students)} students", f"{len(graded)} graded"]
+        facts = [_("{count} students").format(count=len(self.students)),
+                 _("{count} graded").format(count=len(graded))]
         if errors:
-            facts.append(f"{errors} with errors")
-        facts.append(f"{len(self.labs)} labs, {number(self.class_max)} points in all")
+            facts.append(_("{count} with errors").format(count=errors))
+        facts.append(_("{labs} labs, {points} points in all").format(
+            labs=len(self.labs), points=number(self.class_max)))
         if totals:
-            facts.append(f"mean {statistics.fmean(totals):.1f}, median "
-                         f"{number(statistics.median(totals))}, highest {number(max(totals))}")
+            facts.append(_("mean {mean:.1f}, median {median}, highest {highest}").format(
+                mean=statistics.fmean(totals), median=number(statistics.median(totals)),
+                highest=number(max(totals))))
         if self.hidden:
-            facts.append("hidden tests' details " + ("shown" if self.show_hidden else "withheld"))
+            facts.append(_("hidden tests' details shown") if self.show_hidden
+                         else _("hidden tests' details withheld"))
         if self.data.get("generated"):
-            facts.append(f"graded {self.data['generated']}")
+            facts.append(_("graded {when}").format(when=self.data["generated"]))
         return f'<p class="muted">{esc(" · ".join(facts))}</p>'
 
     def class_table(self) -> str:
-        head = ['<th scope="col" data-type="text">Student</th>']
+        head = ['<th scope="col" data-type="text">' + words("Student") + "</th>"]
         for lab in self.labs:
             head.append(f'<th scope="col" class="num" data-type="num" '
                         f'title="{esc(lab.get("title", ""))}">{esc(lab.get("name", ""))}'
                         f'<br><small>/ {number(lab.get("max_points", 0))}</small></th>')
-        head.append(f'<th scope="col" class="num" data-type="num">Total<br>'
+        head.append('<th scope="col" class="num" data-type="num">' + words("Total") + "<br>"
                     f'<small>/ {number(self.class_max)}</small></th>')
         head.append('<th scope="col" class="num" data-type="num">%</th>')
-        head.append('<th scope="col" data-type="text">Notes</th>')
+        head.append('<th scope="col" data-type="text">' + words("Notes") + "</th>")
         rows = []
         for order, student in enumerate(self.students):
             name = str(student.get("student", ""))
@@ -235,8 +249,10 @@ class Report:
                     continue
                 points, most = float(got.get("points", 0)), float(got.get("max_points", 0))
                 grade = "full" if most and points >= most else ("none" if points == 0 else "")
+                of = esc(_("{points} of {most}").format(points=number(points),
+                                                         most=number(most)))
                 cells.append(f'<td class="num {grade}" data-sort="{number(points)}" '
-                             f'title="{number(points)} of {number(most)}">{number(points)}</td>')
+                             f'title="{of}">{number(points)}</td>')
             total = self.total(student)
             share = 100 * total / self.class_max if self.class_max else 0.0
             cells.append(f'<td class="num" data-sort="{number(total)}"><strong>'
@@ -244,19 +260,21 @@ class Report:
             cells.append(f'<td class="num" data-sort="{share:.2f}">{share:.0f}%</td>')
             note = ""
             if error:
-                note = "error: " + str(student.get("error", "") or "not graded")
+                note = _("error: {reason}").format(
+                    reason=str(student.get("error", "") or _("not graded")))
             else:
                 problems = [p for lab in student.get("labs", []) for p in lab.get("problems", [])]
                 if problems:
-                    note = str(problems[0]) + (f" (+{len(problems) - 1} more)"
-                                               if len(problems) > 1 else "")
+                    note = str(problems[0]) + (_(" (+{count} more)").format(
+                        count=len(problems) - 1) if len(problems) > 1 else "")
             cells.append(f'<td data-sort="{esc(note)}">{esc(shorten(note, NOTE_CHARS))}</td>')
             css = ' class="error"' if error else ""
             rows.append(f'<tr data-order="{order}"{css}>' + "".join(cells) + "</tr>")
-        return ('<h2 id="class">Class table</h2>\n'
-                '<p class="muted">Click a header to sort (with JavaScript). A name opens the '
-                "student's results.</p>\n"
-                '<table id="class-table" class="sortable">\n<thead><tr>' + "".join(head)
+        return ('<h2 id="class">' + words("Class table") + "</h2>\n"
+                '<p class="muted">' + words("Click a header to sort (with JavaScript). A name "
+                                            "opens the student's results.") + "</p>\n"
+                '<table id="class-table" class="sortable" data-sort-title="'
+                + words("sort by this column") + '">\n<thead><tr>' + "".join(head)
                 + "</tr></thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>")
 
     def histogram(self) -> str:
@@ -275,7 +293,7 @@ class Report:
                   f'y2="{height - bottom}"/>',
                   f'<text x="{left - 6}" y="{height - bottom + 4}" text-anchor="end">0</text>',
                   f'<text x="{left - 6}" y="{top + 4}" text-anchor="end">{tallest}</text>',
-                  '<text x="4" y="14">students</text>']
+                  '<text x="4" y="14">' + words("students") + "</text>"]
         for i, count in enumerate(counts):
             x = left + i * slot
             bar_h = plot_h * count / tallest
@@ -283,22 +301,26 @@ class Report:
             low, high = i * 100 // HISTOGRAM_BINS, (i + 1) * 100 // HISTOGRAM_BINS
             label = f"{low}–{high}%"
             shapes.append(f'<rect class="bar" x="{x + 4:.1f}" y="{y:.1f}" width="{slot - 8:.1f}" '
-                          f'height="{bar_h:.1f}"><title>{label}: {count} students</title></rect>')
+                          f'height="{bar_h:.1f}"><title>'
+                          + esc(_("{band}: {count} students").format(band=label, count=count))
+                          + "</title></rect>")
             if count:
                 shapes.append(f'<text x="{x + slot / 2:.1f}" y="{y - 4:.1f}" '
                               f'text-anchor="middle">{count}</text>')
             shapes.append(f'<text x="{x + slot / 2:.1f}" y="{height - bottom + 16}" '
                           f'text-anchor="middle">{label}</text>')
         shapes.append(f'<text x="{left + (width - left) / 2:.1f}" y="{height - 6}" '
-                      f'text-anchor="middle">total, as a share of {number(self.class_max)} '
-                      f"points</text>")
+                      'text-anchor="middle">'
+                      + esc(_("total, as a share of {points} points").format(
+                          points=number(self.class_max))) + "</text>")
         caption = ", ".join(f"{i * 100 // HISTOGRAM_BINS}–{(i + 1) * 100 // HISTOGRAM_BINS}%: "
                             f"{c}" for i, c in enumerate(counts))
-        return ('<h2 id="histogram">Histogram of totals</h2>\n'
+        return ('<h2 id="histogram">' + words("Histogram of totals") + "</h2>\n"
                 f'<svg id="histogram-svg" role="img" aria-label="{esc(caption)}" '
                 f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
                 'xmlns="http://www.w3.org/2000/svg">'
-                f"<title>Students per band of total points: {esc(caption)}</title>\n"
+                "<title>" + esc(_("Students per band of total points: {bands}").format(
+                    bands=caption)) + "</title>\n"
                 + "\n".join(shapes) + "\n</svg>")
 
     def pass_rates(self) -> str:
@@ -325,29 +347,34 @@ class Report:
         rows.sort(key=lambda row: (row[0], row[1], row[2]))
         bar_w = 240
         lines = []
-        for rate, _, _, lab, spec, passed, ran, skipped in rows:
-            hidden = ' <span class="badge">hidden</span>' if spec.get("hidden") else ""
+        for rate, _lab_index, _test_index, lab, spec, passed, ran, skipped in rows:
+            hidden = (' <span class="badge">' + words("hidden") + "</span>"
+                      if spec.get("hidden") else "")
             filled = bar_w * rate if ran else 0
             bar = (f'<svg width="{bar_w}" height="14" viewBox="0 0 {bar_w} 14" role="img" '
-                   f'aria-label="{rate:.0%} passed" xmlns="http://www.w3.org/2000/svg">'
+                   'aria-label="' + esc(_("{rate} passed").format(rate=f"{rate:.0%}")) + '" '
+                   'xmlns="http://www.w3.org/2000/svg">'
                    f'<rect class="rest" x="0" y="1" width="{bar_w}" height="12"/>'
                    f'<rect class="pass" x="0" y="1" width="{filled:.1f}" height="12"/></svg>')
-            count = f"{passed}/{ran} ({rate:.0%})" if ran else "not run"
+            count = f"{passed}/{ran} ({rate:.0%})" if ran else _("not run")
             if skipped:
-                count += f", {skipped} skipped"
+                count += _(", {skipped} skipped").format(skipped=skipped)
             lines.append(f'<tr><td><code>{esc(lab.get("name", ""))}</code></td>'
                          f'<td><code>{esc(spec.get("id", ""))}</code>{hidden}</td>'
                          f'<td class="num">{number(spec.get("max_points", 0))}</td>'
                          f"<td>{bar}</td><td class=\"num\">{esc(count)}</td></tr>")
-        return ('<h2 id="pass-rates">Pass rates per test</h2>\n'
-                '<p class="muted">Every test of every lab, the ones the class fails most first '
-                "(students with errors left out; skipped tests count neither way).</p>\n"
-                '<table id="pass-rate-table"><thead><tr><th>Lab</th><th>Test</th>'
-                '<th class="num">Points</th><th>Passed</th><th class="num">Students</th></tr>'
+        return ('<h2 id="pass-rates">' + words("Pass rates per test") + "</h2>\n"
+                '<p class="muted">' + esc(_("Every test of every lab, the ones the class fails "
+                                            "most first (students with errors left out; "
+                                            "skipped tests count neither way).")) + "</p>\n"
+                '<table id="pass-rate-table"><thead><tr><th>' + words("Lab") + "</th>"
+                "<th>" + words("Test") + '</th><th class="num">' + words("Points") + "</th>"
+                "<th>" + words("Passed") + '</th><th class="num">' + words("Students")
+                + "</th></tr>"
                 "</thead>\n<tbody>\n" + "\n".join(lines) + "\n</tbody>\n</table>")
 
     def student_sections(self) -> str:
-        parts = ['<h2 id="students">Students</h2>']
+        parts = ['<h2 id="students">' + words("Students") + "</h2>"]
         for order, student in enumerate(self.students):
             parts.append(self.student_section(order, student))
         return "\n".join(parts)
@@ -356,12 +383,15 @@ class Report:
         name = str(student.get("student", ""))
         most = student.get("max_points", self.class_max)
         out = [f'<section class="student" id="{self.anchors[order]}">',
-               f"<h2>{esc(name)} <small>{number(self.total(student))} / {number(most)} points"
-               f"</small></h2>",
-               '<p class="top"><a href="#class">↑ class table</a></p>']
+               f"<h2>{esc(name)} <small>"
+               + esc(_("{points} / {most} points").format(points=number(self.total(student)),
+                                                          most=number(most)))
+               + "</small></h2>",
+               '<p class="top"><a href="#class">↑ ' + words("class table") + "</a></p>"]
         if student.get("status") == "error":
-            out.append(f'<p class="problems"><strong>Not graded:</strong> '
-                       f'{esc(student.get("error", "") or "unknown error")}</p>')
+            reason = student.get("error", "") or _("unknown error")
+            out.append('<p class="problems"><strong>' + words("Not graded:") + "</strong> "
+                       f"{esc(reason)}</p>")
         by_name = {lab.get("name"): lab for lab in student.get("labs", [])}
         names = [lab.get("name") for lab in self.labs]
         names += [n for n in by_name if n not in names]
@@ -369,7 +399,8 @@ class Report:
             lab = by_name.get(lab_name)
             if lab is None:
                 if student.get("status") != "error":
-                    out.append(f"<h3>{esc(lab_name)}</h3><p class=\"problems\">not graded</p>")
+                    out.append(f'<h3>{esc(lab_name)}</h3><p class="problems">'
+                               + words("not graded") + "</p>")
                 continue
             out.append(self.lab_block(str(lab_name), lab))
         out.append("</section>")
@@ -377,14 +408,17 @@ class Report:
 
     def lab_block(self, lab_name: str, lab: dict[str, Any]) -> str:
         out = [f'<h3>{esc(lab_name)} — {esc(lab.get("title", ""))}: '
-               f'{number(lab.get("points", 0))} / {number(lab.get("max_points", 0))} points</h3>']
+               + esc(_("{points} / {most} points").format(
+                   points=number(lab.get("points", 0)), most=number(lab.get("max_points", 0))))
+               + "</h3>"]
         problems = lab.get("problems", [])
         if problems:
             out.append('<ul class="problems">' + "".join(f"<li>{esc(p)}</li>" for p in problems)
                        + "</ul>")
-        out.append('<table class="tests"><thead><tr><th>Status</th><th class="num">Points</th>'
-                   '<th>Test</th><th class="num">Time</th><th>Reason and output</th></tr>'
-                   "</thead><tbody>")
+        out.append('<table class="tests"><thead><tr><th>' + words("Status") + "</th>"
+                   '<th class="num">' + words("Points") + "</th><th>" + words("Test") + "</th>"
+                   '<th class="num">' + words("Time") + "</th>"
+                   "<th>" + words("Reason and output") + "</th></tr></thead><tbody>")
         for test in lab.get("tests", []):
             out.append(self.test_row(lab_name, test))
         out.append("</tbody></table>")
@@ -400,9 +434,9 @@ class Report:
         hidden = self.is_hidden(lab_name, test)
         label = f'<code>{esc(test.get("id", ""))}</code>'
         if hidden:
-            label += ' <span class="badge">hidden</span>'
+            label += ' <span class="badge">' + words("hidden") + "</span>"
         if hidden and not self.show_hidden:
-            body = '<span class="muted">hidden test: details withheld</span>'
+            body = '<span class="muted">' + words("hidden test: details withheld") + "</span>"
         else:
             if test.get("title"):
                 label += f'<br><small>{esc(test["title"])}</small>'
@@ -419,8 +453,10 @@ class Report:
         shown = [shorten(line, EXCERPT_LINE_CHARS) for line in details[:EXCERPT_LINES]]
         more = len(details) - len(shown)
         if more:
-            shown.append(f"... ({more} more lines in the student's JSON results)")
-        return (f"<details><summary>output ({len(details)} lines)</summary>"
+            shown.append(_("... ({count} more lines in the student's JSON results)").format(
+                count=more))
+        return ("<details><summary>" + esc(_("output ({count} lines)").format(
+                    count=len(details))) + "</summary>"
                 f'<pre>{esc(chr(10).join(shown))}</pre></details>')
 
 

@@ -8,7 +8,8 @@ set -eu
 
 # tftp-hpa, atftp and curl: lab 09's tests use real TFTP clients
 core="gcc clang make libc6-dev valgrind strace bats bats-support bats-assert python3
-      netcat-openbsd socat patch iproute2 procps bubblewrap util-linux tftp-hpa atftp curl"
+      netcat-openbsd socat patch iproute2 procps bubblewrap util-linux tftp-hpa atftp curl
+      gettext gettext-base"
 test="python3-pytest chromium"       # chromium: the class report is checked in a real browser
 # atftpd conflicts with tftpd-hpa (both are in.tftpd): tests/bench/tftp_bench.sh runs it from
 # its .deb (apt-get download), and needs only its libraries installed.

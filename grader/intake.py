@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
 
+from grader.i18n import _
 from grader.manifest import Lab
 from grader.results import LabResult, failed_everything
 
@@ -92,8 +93,8 @@ def discover(folder: Path) -> list[Submission]:
             continue
         name = student_name(entry)
         if name in found:
-            raise SubmissionError(f"two submissions for {name!r}: {found[name].source.name} "
-                                  f"and {entry.name}")
+            raise SubmissionError(_("two submissions for {name}: {first} and {second}").format(
+                name=repr(name), first=found[name].source.name, second=entry.name))
         found[name] = Submission(name, entry)
     return [found[name] for name in sorted(found)]
 
@@ -108,19 +109,21 @@ def _check(entries: Iterable[tuple[str, str, int]]) -> None:
     for name, kind, size in entries:
         path = PurePosixPath(name)
         if path.is_absolute() or ".." in path.parts:
-            raise SubmissionError(f"the archive holds a path outside itself: {name!r}")
+            raise SubmissionError(_("the archive holds a path outside itself: {name}").format(
+                name=repr(name)))
         if kind == OTHER:
-            raise SubmissionError(f"the submission holds a link or device, {str(path)!r}: "
-                                  f"upload regular files only")
+            raise SubmissionError(_("the submission holds a link or device, {path}: upload "
+                                    "regular files only").format(path=repr(str(path))))
         # an archive may leave out its folders: count them from the paths, as on disk
         paths.update(p for p in (path, *path.parents) if p.parts)
         if len(paths) > MAX_ENTRIES:
-            raise SubmissionError(f"the submission holds more than {MAX_ENTRIES} files and "
-                                  f"folders: upload only your lab folders")
+            raise SubmissionError(_("the submission holds more than {count} files and "
+                                    "folders: upload only your lab folders").format(
+                count=MAX_ENTRIES))
         total += size
         if total > MAX_BYTES:
-            raise SubmissionError(f"the submission holds more than {MAX_BYTES >> 20} MiB: "
-                                  f"upload only your lab folders")
+            raise SubmissionError(_("the submission holds more than {size} MiB: upload only "
+                                    "your lab folders").format(size=MAX_BYTES >> 20))
 
 
 def _folder_entries(top: Path) -> Iterator[tuple[str, str, int]]:
@@ -147,7 +150,8 @@ def _write(source: IO[bytes], target: Path, size: int, name: str) -> None:
             sink.write(chunk)
             left -= len(chunk)
             if left == 0:
-                raise SubmissionError(f"{name!r} is larger than its header says")
+                raise SubmissionError(_("{name} is larger than its header says").format(
+                    name=repr(name)))
 
 
 def _extract_tar(archive: Path, dest: Path) -> None:
@@ -195,8 +199,8 @@ def _open(source: Path, unpacked: Path) -> Path:
         source = only
     if not (source.name.endswith(ARCHIVE_SUFFIXES) and source.is_file()
             and not source.is_symlink()):
-        raise SubmissionError(f"{source.name} is neither a folder nor an archive "
-                              f"({', '.join(ARCHIVE_SUFFIXES)})")
+        raise SubmissionError(_("{name} is neither a folder nor an archive ({suffixes})").format(
+            name=source.name, suffixes=", ".join(ARCHIVE_SUFFIXES)))
     unpacked.mkdir()
     if source.name.endswith(".zip"):
         _extract_zip(source, unpacked)
@@ -211,7 +215,7 @@ def _lab_folders(tree: Path, names: list[str]) -> dict[str, Path]:
     """Each lab's folder in `tree`: the shallowest, then the first in name order."""
     found: dict[str, Path] = {}
     level = [tree]
-    for _ in range(MAX_NESTING + 1):
+    for _level in range(MAX_NESTING + 1):
         for folder in level:
             for name in names:
                 if name not in found and (folder / name).is_dir():
@@ -225,8 +229,8 @@ def _lab_folders(tree: Path, names: list[str]) -> dict[str, Path]:
 
 
 def not_found(name: str) -> str:
-    return (f"not found in the submission (upload the folder {name}/ with server.c and "
-            f"client.c)")
+    return _("not found in the submission (upload the folder {name}/ with server.c and "
+             "client.c)").format(name=name)
 
 
 def take_in(source: Path, dest: Path, names: list[str]) -> Intake:
@@ -240,14 +244,16 @@ def take_in(source: Path, dest: Path, names: list[str]) -> Intake:
         found = _lab_folders(tree, names)
         if not found:
             shown = names[0] + (", ..." if len(names) > 1 else "")
-            raise SubmissionError(f"no lab folder ({shown}) found in the submission, at the "
-                                  f"top or inside at most {MAX_NESTING} folders")
+            raise SubmissionError(_("no lab folder ({labs}) found in the submission, at the "
+                                    "top or inside at most {depth} folders").format(
+                labs=shown, depth=MAX_NESTING))
         root = dest / "labs"
         root.mkdir()
         for name, folder in found.items():
             shutil.copytree(folder, root / name, copy_function=shutil.copyfile)
     except (tarfile.TarError, zipfile.BadZipFile, zlib.error, EOFError, RuntimeError,
             OSError) as error:           # RuntimeError: an encrypted zip
-        raise SubmissionError(f"the submission cannot be read: {error}") from None
+        raise SubmissionError(_("the submission cannot be read: {error}").format(
+            error=error)) from None
     shutil.rmtree(dest / "unpacked", ignore_errors=True)
     return Intake(root, {name: not_found(name) for name in names if name not in found})

@@ -6,6 +6,8 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from grader.i18n import _
+
 KINDS = ("given", "functional")
 PROGRAMS = ("server", "client")   # what a lab is, unless its entry says `programs = [...]`
 
@@ -59,7 +61,8 @@ class Manifest:
             if key in (lab.id, lab.name, lab.slug) or (key.isdigit() and int(key) == int(lab.id)):
                 return lab
         known = ", ".join(lab.name for lab in self.labs)
-        raise ManifestError(f"no lab called {key!r}; the labs are: {known}")
+        raise ManifestError(_("no lab called {key}; the labs are: {known}").format(
+            key=repr(key), known=known))
 
     def lab_dir(self, lab: Lab) -> Path:
         return self.root / "labs" / lab.name
@@ -68,15 +71,18 @@ class Manifest:
 def _test(raw: dict[str, object], where: str) -> TestSpec:
     test_id, points = raw.get("id"), raw.get("points")
     if not isinstance(test_id, str) or not test_id:
-        raise ManifestError(f"{where}: a test needs an id")
+        raise ManifestError(_("{where}: a test needs an id").format(where=where))
     if not isinstance(points, int) or points < 0:
-        raise ManifestError(f"{where}, test {test_id}: points must be a whole number >= 0")
+        raise ManifestError(_("{where}, test {id}: points must be a whole number >= 0").format(
+            where=where, id=test_id))
     kind = raw.get("kind", "functional")
     if kind not in KINDS:
-        raise ManifestError(f"{where}, test {test_id}: kind must be one of {KINDS}")
+        raise ManifestError(_("{where}, test {id}: kind must be one of {kinds}").format(
+            where=where, id=test_id, kinds=KINDS))
     hints = raw.get("hints", [])
     if not isinstance(hints, list) or not all(isinstance(h, str) for h in hints):
-        raise ManifestError(f"{where}, test {test_id}: hints must be a list of strings")
+        raise ManifestError(_("{where}, test {id}: hints must be a list of strings").format(
+            where=where, id=test_id))
     return TestSpec(id=test_id, points=points, kind=str(kind), hidden=bool(raw.get("hidden")),
                     hints=tuple(hints))
 
@@ -86,26 +92,29 @@ def load(root: Path) -> Manifest:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ManifestError(f"{path}: no manifest (is {root} a socklab folder?)") from None
+        raise ManifestError(_("{path}: no manifest (is {root} a socklab folder?)").format(
+            path=path, root=root)) from None
     except tomllib.TOMLDecodeError as error:
         raise ManifestError(f"{path}: {error}") from None
     labs = []
     for raw in data.get("lab", []):
-        where = f"{path.name}, lab {raw.get('id', '?')}"
+        where = _("{file}, lab {id}").format(file=path.name, id=raw.get("id", "?"))
         for key in ("id", "slug", "title"):
             if not isinstance(raw.get(key), str):
-                raise ManifestError(f"{where}: missing {key}")
+                raise ManifestError(_("{where}: missing {key}").format(where=where, key=key))
         tests = tuple(_test(t, where) for t in raw.get("test", []))
         programs = raw.get("programs", list(PROGRAMS))
         if (not isinstance(programs, list) or not set(programs) <= set(PROGRAMS)
                 or not programs or len(set(programs)) != len(programs)):
-            raise ManifestError(f"{where}: programs must list some of {PROGRAMS}, each once")
+            raise ManifestError(_("{where}: programs must list some of {programs}, each "
+                                  "once").format(where=where, programs=PROGRAMS))
         ids = [t.id for t in tests]
         duplicates = {i for i in ids if ids.count(i) > 1}
         if duplicates:
-            raise ManifestError(f"{where}: test ids used twice: {sorted(duplicates)}")
+            raise ManifestError(_("{where}: test ids used twice: {ids}").format(
+                where=where, ids=sorted(duplicates)))
         labs.append(Lab(id=raw["id"], slug=raw["slug"], title=raw["title"], tests=tests,
                         programs=tuple(programs)))
     if not labs:
-        raise ManifestError(f"{path}: lists no lab")
+        raise ManifestError(_("{path}: lists no lab").format(path=path))
     return Manifest(root=root, labs=tuple(labs))

@@ -14,9 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from grader.i18n import N_
 from grader.manifest import Lab, Manifest
 
-NOT_STARTED, IN_PROGRESS, CHANGED, DONE = "not started", "in progress", "changed", "done"
+# The states as `socklab status` shows them (translated there).
+NOT_STARTED, IN_PROGRESS, CHANGED, DONE = (N_("not started"), N_("in progress"), N_("changed"),
+                                           N_("done"))
 EDITOR_LITTER = (".swp", ".swx", ".swo", "~", ".tmp", ".bak")   # what editors write beside you
 BUILD_OUTPUTS = ("server", "client", "a.out")                     # what a build by hand leaves
 

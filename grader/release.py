@@ -5,7 +5,8 @@
 
 What goes in is a list of what students need (an allow-list, so that a new instructor-only
 folder stays out until someone decides otherwise): the README, the Makefile, `socklab`, the
-grader, the labs' assignments and tests, the harness, the skeletons, the student docs.
+grader, the labs' assignments and tests, the harness, the skeletons, the student docs,
+the message catalogs (po/).
 
 What stays out: `solutions/`, every lab's `hidden/` tests (and their entries in labs.toml,
 hints included), the kit's own tests (`tests/`: invariants, broken implementations), the
@@ -28,13 +29,14 @@ from pathlib import Path
 
 from grader import manifest as manifest_mod
 from grader.export import export_classroom
+from grader.i18n import _
 
 RELEASE_NAME = "socklab-student"
 
 # Top-level entries students get; folders are copied whole, minus EXCLUDED_PARTS and the rules
 # in excluded().
 INCLUDED = ("README.md", "README.ko.md", "LICENSE", "Makefile", "socklab", "grader", "labs",
-            "skeletons", "docs", ".devcontainer")
+            "skeletons", "docs", ".devcontainer", "po")
 EXCLUDED_PARTS = {"__pycache__", ".pytest_cache", "hidden", ".git"}
 TABLE_HEADER = re.compile(r"^\[\[?[^\]]+\]\]?\s*(#.*)?$")
 
@@ -106,16 +108,20 @@ def check_release(target: Path) -> None:
     try:
         loaded = manifest_mod.load(target)
     except manifest_mod.ManifestError as error:
-        raise ReleaseError(f"the released manifest does not load: {error}") from None
+        raise ReleaseError(_("the released manifest does not load: {error}").format(
+            error=error)) from None
     hidden = [f"{lab.name}/{t.id}" for lab in loaded.labs for t in lab.tests if t.hidden]
     if hidden:
-        raise ReleaseError(f"hidden tests left in the released manifest: {hidden}")
+        raise ReleaseError(_("hidden tests left in the released manifest: {tests}").format(
+            tests=hidden))
     for forbidden in ("solutions", "tests", "examples"):
         if (target / forbidden).exists():
-            raise ReleaseError(f"{forbidden}/ must not be in the release")
+            raise ReleaseError(_("{folder}/ must not be in the release").format(
+                folder=forbidden))
     leaked = sorted(str(p.relative_to(target)) for p in target.rglob("hidden") if p.is_dir())
     if leaked:
-        raise ReleaseError(f"hidden test folders in the release: {leaked}")
+        raise ReleaseError(_("hidden test folders in the release: {folders}").format(
+            folders=leaked))
 
 
 def write_tarball(folder: Path, tarball: Path) -> None:
@@ -150,7 +156,7 @@ def build_release(kit_root: Path, out_dir: Path, classroom: bool = True) -> tupl
     folder = out_dir / RELEASE_NAME
     tarball = out_dir / f"{RELEASE_NAME}.tar.gz"
     if kit_root == folder or kit_root.is_relative_to(folder):
-        raise ReleaseError(f"{folder} would hold the kit itself")
+        raise ReleaseError(_("{folder} would hold the kit itself").format(folder=folder))
     if folder.exists():
         shutil.rmtree(folder)
     out_dir.mkdir(parents=True, exist_ok=True)

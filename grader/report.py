@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from grader.i18n import _
 from grader.results import FAIL, OK, SKIP, LabResult
 
 COLOURS = {OK: "32", FAIL: "31", SKIP: "33", "bold": "1", "dim": "2"}
@@ -37,8 +38,9 @@ def seconds(value: float | None) -> str:
 
 def lab_table(result: LabResult, paint: Painter, details: str) -> list[str]:
     """details: "first" shows the first failure's whole message, "all" every one, "none"."""
-    lines = [paint(f"{result.name} — {result.title}", "bold")
-             + f"   {result.points}/{result.max_points} points"]
+    lines = [paint(f"{result.name} — {result.title}", "bold") + "   "
+             + _("{points}/{max_points} points").format(points=result.points,
+                                                       max_points=result.max_points)]
     width = max((len(t.id) for t in result.tests), default=4)
     shown = 0
     for test in result.tests:
@@ -52,8 +54,9 @@ def lab_table(result: LabResult, paint: Painter, details: str) -> list[str]:
             for detail in test.details[:DETAIL_LINES]:
                 lines.append(paint(f"        │ {detail}", "dim"))
             if len(test.details) > DETAIL_LINES:
-                lines.append(paint(f"        │ ... ({len(test.details) - DETAIL_LINES} more "
-                                   f"lines: --json has them all)", "dim"))
+                lines.append(paint("        │ " + _("... ({count} more lines: --json has them "
+                                                  "all)").format(
+                    count=len(test.details) - DETAIL_LINES), "dim"))
     for problem in result.problems:
         lines.append(f"  ! {problem}")
     return lines
@@ -62,7 +65,7 @@ def lab_table(result: LabResult, paint: Painter, details: str) -> list[str]:
 def text_report(results: list[LabResult], impl: str, elapsed_s: float, details: str,
                 stream: TextIO = sys.stdout) -> None:
     paint = Painter(use_colour(stream))
-    print(f"socklab: testing {impl}", file=stream)
+    print("socklab: " + _("testing {impl}").format(impl=impl), file=stream)
     for result in results:
         print(file=stream)
         print("\n".join(lab_table(result, paint, details)), file=stream)
@@ -72,10 +75,12 @@ def text_report(results: list[LabResult], impl: str, elapsed_s: float, details: 
     failed = sum(t.status == FAIL for t in tests)
     skipped = sum(t.status == SKIP for t in tests)
     print(file=stream)
-    total = (f"Total: {points}/{max_points} points ({percent(points, max_points)}) in "
-             f"{elapsed_s:.1f} s — {len(tests) - failed - skipped} passed, {failed} failed")
+    total = _("Total: {points}/{max_points} points ({percent}) in {seconds:.1f} s — "
+              "{passed} passed, {failed} failed").format(
+        points=points, max_points=max_points, percent=percent(points, max_points),
+        seconds=elapsed_s, passed=len(tests) - failed - skipped, failed=failed)
     if skipped:
-        total += f", {skipped} skipped"
+        total += _(", {skipped} skipped").format(skipped=skipped)
     print(paint(total, OK if failed == 0 else FAIL), file=stream)
 
 

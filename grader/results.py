@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from grader.i18n import _, test_title
 from grader.manifest import Lab
 from grader.tap import TapRun
 
@@ -56,31 +57,33 @@ def score(lab: Lab, run: TapRun, time_s: float) -> LabResult:
     problems = list(run.problems)
     unknown = [r for r in run.results if lab.test(r.test_id) is None]
     for extra in unknown:
-        problems.append(f"test {extra.number} ({extra.test_id or extra.title!r}) is not in "
-                        f"labs/labs.toml: not scored")
+        problems.append(_("test {number} ({name}) is not in labs/labs.toml: not scored").format(
+            number=extra.number, name=extra.test_id or repr(extra.title)))
     tests = []
     for spec in lab.tests:
         found = by_id.get(spec.id)
+        # Titles come from the Bats files in English; the catalog has them in Korean too.
+        title = test_title(found.title) if found is not None and found.title else ""
         if found is None:
             tests.append(TestResult(spec.id, "", 0, spec.points, FAIL,
-                                    reason="did not run (the test run stopped before it)"))
+                                    reason=_("did not run (the test run stopped before it)")))
         elif found.skip is not None:
-            tests.append(TestResult(spec.id, found.title, 0, 0, SKIP, found.time_s,
-                                    reason=found.skip))
+            tests.append(TestResult(spec.id, title, 0, 0, SKIP, found.time_s,
+                                    reason=_(found.skip)))
         elif found.ok:
-            tests.append(TestResult(spec.id, found.title, spec.points, spec.points, OK,
+            tests.append(TestResult(spec.id, title, spec.points, spec.points, OK,
                                     found.time_s))
         else:
             message = found.message
-            reason = first_line(message) or "failed"
+            reason = first_line(message) or _("failed")
             if found.timed_out:
-                reason = "took too long and was stopped (is something waiting forever?)"
-            tests.append(TestResult(spec.id, found.title, 0, spec.points, FAIL, found.time_s,
+                reason = _("took too long and was stopped (is something waiting forever?)")
+            tests.append(TestResult(spec.id, title, 0, spec.points, FAIL, found.time_s,
                                     reason=reason, details=message))
-    return LabResult(lab.id, lab.name, lab.title, tests, time_s, problems)
+    return LabResult(lab.id, lab.name, _(lab.title), tests, time_s, problems)
 
 
 def failed_everything(lab: Lab, reason: str, time_s: float = 0.0) -> LabResult:
     """A lab whose tests could not run at all (no folder, Bats missing...)."""
     tests = [TestResult(t.id, "", 0, t.points, FAIL, reason=reason) for t in lab.tests]
-    return LabResult(lab.id, lab.name, lab.title, tests, time_s, [reason])
+    return LabResult(lab.id, lab.name, _(lab.title), tests, time_s, [reason])

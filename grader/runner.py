@@ -79,7 +79,6 @@ def run_lab(manifest: Manifest, lab: Lab, config: RunConfig) -> LabResult:
         out, err = proc.communicate()
         err += "\n" + _("the lab's tests were stopped after {seconds} s").format(
             seconds=LAB_DEADLINE_S)
-
     finally:
         try:
             os.killpg(proc.pid, signal.SIGKILL)   # nothing of this run may outlive it

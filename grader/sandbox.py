@@ -42,6 +42,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from grader.i18n import _
+
 KIT_ROOT = Path(__file__).resolve().parent.parent
 LAUNCHER = "grader/sandbox-exec"          # relative to the kit's root
 ARGV_SEP = "\x1f"    # joins a command line's words in SOCKLAB_WRAP (as labs/lib/session.py reads it)
@@ -96,7 +98,7 @@ def probe() -> Probe:
     """Tries each mechanism once (a few tens of milliseconds); cached for the process."""
     root = os.geteuid() == 0
     bwrap = shutil.which("bwrap")
-    problem = "bubblewrap is not installed (Debian package bubblewrap)"
+    problem = _("bubblewrap is not installed (Debian package bubblewrap)")
     if bwrap:
         # The outer's namespaces, and (as a user) a second sandbox inside the first.
         test = [bwrap, "--unshare-net", "--unshare-pid", "--die-with-parent", "--dev-bind",
@@ -105,13 +107,14 @@ def probe() -> Probe:
             test[-1:] = [bwrap, "--unshare-pid", "--ro-bind", "/", "/", "--", "true"]
         ok, detail = _works(test)
         if not ok:
-            problem = f"bubblewrap cannot create namespaces here ({detail}; as a user it " \
-                      f"needs user namespaces: sysctl kernel.unprivileged_userns_clone=1)"
+            problem = _("bubblewrap cannot create namespaces here ({detail}; as a user it "
+                        "needs user namespaces: sysctl kernel.unprivileged_userns_clone=1)"
+                        ).format(detail=detail)
             bwrap = None
     unshare = shutil.which("unshare")
     ip = shutil.which("ip")
     if unshare and ip and root and not bwrap:
-        ok, _ = _works([unshare, "--net", "--pid", "--fork", "--mount-proc", "--", ip, "link",
+        ok, _said = _works([unshare, "--net", "--pid", "--fork", "--mount-proc", "--", ip, "link",
                         "set", "lo", "up"])
         unshare = unshare if ok else None
     else:
@@ -150,8 +153,8 @@ def plan(build_dir: Path, impl_root: Path, kit_root: Path = KIT_ROOT, enabled: b
     fresh user), with a warning line for each protection this machine cannot give. `also`:
     other folders under /tmp that the Bats run needs (the outer hides the host's /tmp)."""
     if not enabled:
-        return SandboxPlan((), (), ("the sandbox is off: student programs run as you, with "
-                                    "your files and network",), None,
+        return SandboxPlan((), (), (_("the sandbox is off: student programs run as you, with "
+                                      "your files and network"),), None,
                            Path(tempfile.gettempdir()))
     found = probe()
     warnings: list[str] = []
@@ -163,15 +166,16 @@ def plan(build_dir: Path, impl_root: Path, kit_root: Path = KIT_ROOT, enabled: b
     elif found.unshare:
         outer = _outer_unshare(found.unshare)
         scratch = Path(tempfile.gettempdir())
-        warnings.append(f"sandbox: {found.bwrap_problem}: student programs can read every "
-                        f"file (solutions/ included); Bats runs share /tmp")
+        warnings.append(_("sandbox: {problem}: student programs can read every file "
+                          "(solutions/ included); Bats runs share /tmp").format(
+            problem=found.bwrap_problem))
     else:
         outer = ()
         scratch = Path(tempfile.gettempdir())
-        warnings.append(f"sandbox: {found.bwrap_problem}, and no private network is possible "
-                        f"without it as a user: tests share this machine's ports and network, "
-                        f"student programs can read every file you can and signal your "
-                        f"processes")
+        warnings.append(_("sandbox: {problem}, and no private network is possible without it "
+                          "as a user: tests share this machine's ports and network, student "
+                          "programs can read every file you can and signal your "
+                          "processes").format(problem=found.bwrap_problem))
     uid: int | None = None
     launcher = [str(kit_root.resolve() / LAUNCHER), "--build-dir", str(build_dir),
                 "--scratch-root", str(scratch), "--protect", str(impl_root.resolve()),
@@ -180,13 +184,14 @@ def plan(build_dir: Path, impl_root: Path, kit_root: Path = KIT_ROOT, enabled: b
         uid = UID_BASE + secrets.randbelow(UID_SPAN)
         launcher += ["--uid", str(uid), "--gid", str(uid)]
     elif found.root:
-        warnings.append("sandbox: setpriv (util-linux) is missing: student programs run as "
-                        "root inside the sandbox")
+        warnings.append(_("sandbox: setpriv (util-linux) is missing: student programs run as "
+                          "root inside the sandbox"))
     else:
-        shown = "the mount view still hides your files" if found.bwrap else \
-            "they can write your files"
-        warnings.append(f"sandbox: not root: student programs run as you (no separate user, "
-                        f"no process limit: it would count all your processes); {shown}")
+        shown = _("the mount view still hides your files") if found.bwrap else \
+            _("they can write your files")
+        warnings.append(_("sandbox: not root: student programs run as you (no separate user, "
+                          "no process limit: it would count all your processes); {what}"
+                          ).format(what=shown))
     launcher += ["--cpu", str(CPU_SECONDS), "--as", str(ADDRESS_SPACE),
                  "--fsize", str(FILE_SIZE), "--nofile", str(OPEN_FILES)]
     if uid is not None:   # RLIMIT_NPROC counts every process of the user: only a fresh one

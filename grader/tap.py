@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from grader.i18n import _
+
 PLAN = re.compile(r"^1\.\.(\d+)$")
 RESULT = re.compile(r"^(not ok|ok) (\d+) (.*?)(?: in (\d+)ms)?(?: # (skip|timeout)\b ?(.*))?$")
 TEST_ID = re.compile(r"^\[([\w.-]+)\]\s*(.*)$")
@@ -65,7 +67,7 @@ def parse(text: str) -> TapRun:
             continue
         verdict, number, title, millis, directive, reason = found.groups()
         if int(number) != len(results) + 1:
-            problems.append(f"result out of sequence ignored: {line!r}")
+            problems.append(_("result out of sequence ignored: {line}").format(line=repr(line)))
             continue
         tagged = TEST_ID.match(title)
         results.append(TapResult(
@@ -73,10 +75,11 @@ def parse(text: str) -> TapRun:
             test_id=tagged.group(1) if tagged else "",
             title=tagged.group(2) if tagged else title,
             time_s=int(millis) / 1000 if millis else None,
-            skip=(reason or "skipped") if directive == "skip" else None,
+            skip=(reason or _("skipped")) if directive == "skip" else None,
             timed_out=directive == "timeout"))
     if planned is None:
-        raise TapError("no TAP plan (1..N): the test run did not start")
+        raise TapError(_("no TAP plan (1..N): the test run did not start"))
     if len(results) > planned:
-        problems.append(f"{len(results)} results for a plan of {planned}")
+        problems.append(_("{count} results for a plan of {planned}").format(
+            count=len(results), planned=planned))
     return TapRun(planned=planned, results=results, problems=problems)
