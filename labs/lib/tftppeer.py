@@ -6,9 +6,10 @@
 Starts PROGRAM (the lab's server, built from the tree under test) as `PROGRAM PORT root` in
 the folder --work, through session.py's launch() like every program a test runs: inside the
 grader's sandbox, with a clean environment, a deadline, capped output, its process group
-killed at the end. Then it plays SCENARIO (one per test of tests/tftp-server.bats, named by
-the test's id), with real clients (tftp-hpa's `tftp`, `atftp`, `curl`, run by the same
-launch(), outside the sandbox) and with a peer of its own that speaks TFTP packet by packet:
+killed at the end. Then it plays SCENARIO (one per test of
+labs/09-tftp-server/tests/tftp-server.bats, named by the test's id), with real clients
+(tftp-hpa's `tftp`, `atftp`, `curl`, run by the same launch(), outside the sandbox) and with a
+peer of its own that speaks TFTP packet by packet:
 what polite clients send, and what they never would (malformed packets, unknown opcodes, a
 stranger's packets, duplicate ACKs, a request and then silence, names that try to leave ROOT).
 Last it stops the server with SIGTERM.
