@@ -129,9 +129,10 @@ int main(int argc, char **argv)
      *               repeated final block (RFC 1350 section 6). Abandoned or failed: unlink it. */
     /* TODO(step 7): one loop for everything: ppoll() on the listening socket and every
      *               transfer's socket, with the earliest deadline as its timeout. A datagram
-     *               from anyone but the transfer's client: ERROR 5 to that stranger alone, the
-     *               transfer untouched. A packet that makes no sense: ERROR 4, the transfer
-     *               ends. An ERROR from the client ends it, unanswered. */
+     *               from anyone but the transfer's client (compare address and port): ERROR 5
+     *               to that stranger alone, the transfer untouched — unless it is an ERROR,
+     *               which is never answered. A packet that makes no sense: ERROR 4, the
+     *               transfer ends. An ERROR from the client ends it, unanswered. */
     /* TODO(step 8): options (RFC 2347): when tftp_parse_request() accepted any, answer with an
      *               OACK of those (tftp_oack_add) instead of DATA 1 or ACK 0; an RRQ's client
      *               then sends ACK 0. tsize: the file's size for an RRQ in octet mode (fstat),

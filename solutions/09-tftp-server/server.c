@@ -40,6 +40,7 @@
 #define MAX_TRIES 5                /* sends of one packet before the transfer is abandoned */
 #define DEFAULT_TIMEOUT_S 1        /* seconds before a retransmission, unless negotiated */
 #define DATAGRAM_MAX 65536         /* larger than any UDP payload (65507 over IPv4) */
+#define FILE_BUFFER (64 * 1024)    /* bytes read ahead, or gathered before a write(2) */
 #define NAME_SHOWN_MAX 120         /* bytes of a requested name printed in a line */
 #define TEMP_NAME_MAX 64           /* ".tftp-upload.<pid>.<counter>" with room to spare */
 #define TEMP_TRIES 100             /* temporary names tried before giving up */
@@ -79,7 +80,11 @@ struct transfer {
     char temp[TEMP_NAME_MAX];        /* WRQ: the temporary file's name in dir_fd, or "" */
     char *target;                    /* WRQ: the name's last component, in dir_fd */
     unsigned char *packet;           /* one DATA packet: header + blksize bytes */
-    unsigned char *scratch;          /* netascii: blksize bytes of file, or of decoded data */
+    /* The file's bytes, a system call for many blocks: an RRQ reads FILE_BUFFER bytes ahead
+     * (those from `buffer_at` in the file), a WRQ gathers blocks before it writes them. */
+    unsigned char *buffer;
+    size_t buffer_cap, buffer_len;
+    off_t buffer_at;
     unsigned char control[TFTP_OACK_MAX];   /* the last ACK or OACK we sent, to repeat */
     size_t control_len;
     int64_t deadline_us;             /* when to retransmit (or, dallying, to close) */
@@ -207,7 +212,7 @@ static void release(struct transfer *t)
     free(t->name);
     free(t->target);
     free(t->packet);
-    free(t->scratch);
+    free(t->buffer);
     free(t->starts);
     *t = (struct transfer){ .sock = -1, .file_fd = -1, .dir_fd = -1 };
 }
@@ -251,6 +256,25 @@ static void ack_progress(struct transfer *t)
         send_ack(t, t->expected - 1);
 }
 
+/* RRQ: the file's bytes from `offset` on, from the read-ahead buffer (filled again with
+ * pread(2) when `offset` is not in it). Stores where they are in *bytes; returns how many
+ * there are (0 at the end of the file), or -1 if reading failed. */
+static ssize_t file_bytes(struct transfer *t, off_t offset, const unsigned char **bytes)
+{
+    if (offset < t->buffer_at || offset >= t->buffer_at + (off_t)t->buffer_len) {
+        ssize_t got;
+        do {
+            got = pread(t->file_fd, t->buffer, t->buffer_cap, offset);
+        } while (got < 0 && errno == EINTR);
+        if (got < 0)
+            return -1;
+        t->buffer_at = offset;
+        t->buffer_len = (size_t)got;
+    }
+    *bytes = t->buffer + (offset - t->buffer_at);
+    return (ssize_t)(t->buffer_at + (off_t)t->buffer_len - offset);
+}
+
 /* Builds DATA block `number` from where t->reader stands, and moves the reader past it.
  * Returns the data length (blksize for all blocks but the last), or -1 if reading failed. */
 static long build_block(struct transfer *t, uint64_t number)
@@ -259,28 +283,27 @@ static long build_block(struct transfer *t, uint64_t number)
     size_t filled = 0;
 
     while (filled < t->blksize) {
-        unsigned char *into = t->netascii ? t->scratch : data + filled;
-        size_t consumed;
+        const unsigned char *bytes = NULL;
+        size_t consumed, room = t->blksize - filled;
         ssize_t got;
 
         if (t->netascii && t->reader.pending != NETASCII_NONE) {
             /* the second byte of a pair the previous block cut */
-            filled += netascii_encode(NULL, 0, &consumed, data + filled, t->blksize - filled,
+            filled += netascii_encode(NULL, 0, &consumed, data + filled, room,
                                       &t->reader.pending);
             continue;
         }
-        got = pread(t->file_fd, into, t->blksize - filled, t->reader.offset);
-        if (got < 0 && errno == EINTR)
-            continue;
+        got = file_bytes(t, t->reader.offset, &bytes);
         if (got < 0)
             return -1;
         if (got == 0)
             break;   /* the end of the file */
         if (t->netascii) {
-            filled += netascii_encode(t->scratch, (size_t)got, &consumed, data + filled,
-                                      t->blksize - filled, &t->reader.pending);
+            filled += netascii_encode(bytes, (size_t)got, &consumed, data + filled, room,
+                                      &t->reader.pending);
         } else {
-            consumed = (size_t)got;
+            consumed = (size_t)got < room ? (size_t)got : room;
+            memcpy(data + filled, bytes, consumed);
             filled += consumed;
         }
         t->reader.offset += (off_t)consumed;
@@ -367,6 +390,15 @@ static int write_all(int fd, const unsigned char *data, size_t len)
     return 0;
 }
 
+/* WRQ: writes what the buffer gathered. Returns 0, or -1 with errno set. */
+static int flush_buffer(struct transfer *t)
+{
+    int result = write_all(t->file_fd, t->buffer, t->buffer_len);
+
+    t->buffer_len = 0;
+    return result;
+}
+
 static void fail_write(struct transfer *t, int error)
 {
     char reason[128];
@@ -380,15 +412,17 @@ static void fail_write(struct transfer *t, int error)
  * is still free (link(2) fails with EEXIST rather than replace anything). */
 static void finish_write(struct transfer *t)
 {
-    unsigned char tail[1];
-    size_t tail_len = t->netascii ? netascii_decode_end(tail, &t->cr_pending) : 0;
+    size_t tail_len = 0;
     int result;
 
-    if (write_all(t->file_fd, tail, tail_len) < 0) {
+    if (t->netascii)   /* on_data left room for it */
+        tail_len = netascii_decode_end(t->buffer + t->buffer_len, &t->cr_pending);
+    t->buffer_len += tail_len;
+    t->bytes += tail_len;
+    if (flush_buffer(t) < 0) {
         fail_write(t, errno);
         return;
     }
-    t->bytes += tail_len;
     result = close(t->file_fd);   /* may report a delayed write error (NFS, quotas) */
     t->file_fd = -1;
     if (result < 0) {
@@ -417,7 +451,6 @@ static void finish_write(struct transfer *t)
 static void on_data(struct transfer *t, unsigned block, const unsigned char *data, size_t len)
 {
     uint64_t ahead = (block - t->expected) % TFTP_BLOCK_MODULO;
-    const unsigned char *bytes = data;
     size_t count = len;
 
     if (len > t->blksize) {
@@ -439,14 +472,16 @@ static void on_data(struct transfer *t, unsigned block, const unsigned char *dat
         }
         return;
     }
-    if (t->netascii) {
-        count = netascii_decode(data, len, t->scratch, &t->cr_pending);
-        bytes = t->scratch;
-    }
-    if (write_all(t->file_fd, bytes, count) < 0) {
+    /* Room for the block, and for the CR netascii may give back at the end of the file. */
+    if (t->buffer_len + len + 1 > t->buffer_cap && flush_buffer(t) < 0) {
         fail_write(t, errno);
         return;
     }
+    if (t->netascii)
+        count = netascii_decode(data, len, t->buffer + t->buffer_len, &t->cr_pending);
+    else
+        memcpy(t->buffer + t->buffer_len, data, len);
+    t->buffer_len += count;
     t->bytes += count;
     t->expected++;
     t->unacked++;
@@ -469,8 +504,11 @@ static void on_packet(struct server *s, struct transfer *t, size_t len,
     unsigned opcode = len >= TFTP_OPCODE_LEN ? tftp_get16(packet) : 0;
 
     if (!same_peer(from, &t->peer)) {
-        /* Not our client: RFC 1350 answers the stranger alone and leaves the transfer be. */
-        send_error(t->sock, from, TFTP_EBADID, error_message(TFTP_EBADID));
+        /* Not our client: RFC 1350 answers the stranger alone and leaves the transfer be —
+         * unless it sent an ERROR, which is never answered: two programs could otherwise
+         * trade "unknown transfer ID" forever. */
+        if (opcode != TFTP_ERROR)
+            send_error(t->sock, from, TFTP_EBADID, error_message(TFTP_EBADID));
         return;
     }
     if (opcode == TFTP_ERROR) {
@@ -688,10 +726,10 @@ static void start_transfer(struct server *s, const struct tftp_request *req,
         return;
     }
     t->packet = malloc(TFTP_HEADER_LEN + t->blksize);
-    t->scratch = t->netascii ? malloc(t->blksize + 1) : NULL;
+    t->buffer_cap = t->blksize + 1 > FILE_BUFFER ? t->blksize + 1 : FILE_BUFFER;
+    t->buffer = malloc(t->buffer_cap);
     t->starts = t->writing ? NULL : calloc(t->window, sizeof *t->starts);
-    if (t->packet == NULL || (t->netascii && t->scratch == NULL) ||
-        (!t->writing && t->starts == NULL)) {
+    if (t->packet == NULL || t->buffer == NULL || (!t->writing && t->starts == NULL)) {
         fail(t, TFTP_EUNDEF, "out of memory");
         return;
     }

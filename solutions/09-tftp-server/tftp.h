@@ -47,7 +47,7 @@ enum tftp_error {
 #define TFTP_BLOCK_MODULO 65536    /* block numbers are 16 bits: after 65535 comes 0 */
 #define TFTP_BLKSIZE_DEFAULT 512   /* RFC 1350's only size */
 #define TFTP_BLKSIZE_MIN 8         /* RFC 2348 */
-#define TFTP_BLKSIZE_MAX 65464     /* RFC 2348: 65535 - 20 (IP) - 8 (UDP) - 4 (TFTP), rounded */
+#define TFTP_BLKSIZE_MAX 65464     /* RFC 2348's largest block */
 #define TFTP_TIMEOUT_MIN 1         /* RFC 2349, seconds */
 #define TFTP_TIMEOUT_MAX 255
 #define TFTP_WINDOW_MIN 1          /* RFC 7440, blocks */
