@@ -27,7 +27,7 @@ PARENTHESES = re.compile(r"\s*\([^)]*\)")
 ALLOWED = {
     "기계": ("기계어", "상태 기계"),
     "머신": ("가상 머신",),
-    "stop-and-wait": ("정지-대기(stop-and-wait)", "정지-대기 (stop-and-wait)"),
+    "stop-and-wait": (r"정지-대기[*\s,(]*stop-and-wait",),
 }
 
 
@@ -78,8 +78,8 @@ def prose_lines(path: Path) -> list[tuple[int, str]]:
 
 
 def drift(text: str, variant: str) -> bool:
-    for allowed in ALLOWED.get(variant, ()):
-        text = text.replace(allowed, " ")
+    for allowed in ALLOWED.get(variant, ()):     # regular expressions
+        text = re.sub(allowed, " ", text)
     return variant in text
 
 
