@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # repeat.sh — proves that labs' tests do not depend on timing luck: runs them again and again.
 #
-#   tests/repeat.sh LAB... [-n N] [-s SEED] [--impl DIR]
+#   tests/repeat.sh LAB... [-n N] [-s SEED] [--impl DIR] [--filter REGEX]
 #
 # LAB is a lab's number or folder name (03, 04-chat-exit). Each run tests the reference
 # solutions (or the tree given with --impl) with the next SOCKLAB_SEED — SEED, SEED+1, ...
 # (default: a random start) — so that the relay's faults differ from run to run. The first
 # failing run stops the loop: its failed tests, its seed and the command that replays it are
 # printed, and the exit status is 1. Otherwise a summary line ends the output.
+# --filter runs only the tests whose titles match REGEX (Bats' --filter), e.g. lab 07's load
+# test alone: tests/repeat.sh 07 -n 20 --filter '\[load\]'.
 # Builds are cached across runs (one SOCKLAB_BUILD_DIR), so the runs time the tests only.
 set -euo pipefail
 
@@ -16,9 +18,10 @@ runs=20
 seed=$(( RANDOM % 10000 + 1 ))
 impl_tree="$ROOT/solutions"
 labs=()
+filter=()
 
 usage() {
-    echo "usage: $0 LAB... [-n RUNS] [-s FIRST_SEED] [--impl TREE]" >&2
+    echo "usage: $0 LAB... [-n RUNS] [-s FIRST_SEED] [--impl TREE] [--filter REGEX]" >&2
     exit 2
 }
 
@@ -27,6 +30,7 @@ while (( $# > 0 )); do
         -n) runs=${2:-}; shift 2 || usage ;;
         -s) seed=${2:-}; shift 2 || usage ;;
         --impl) impl_tree=$(cd "${2:-}" && pwd); shift 2 || usage ;;
+        --filter) filter=(--filter "${2:-}"); shift 2 || usage ;;
         -h|--help) usage ;;
         -*) usage ;;
         *)
@@ -53,12 +57,12 @@ for (( run = 1; run <= runs; run++, seed++ )); do
     for lab in "${labs[@]}"; do
         tap="$work/$lab.tap"
         if ! SOCKLAB_SEED=$seed SOCKLAB_IMPL="$impl_tree/$lab" \
-                bats --tap "$ROOT/labs/$lab/tests/" >"$tap" 2>&1; then
+                bats --tap "${filter[@]}" "$ROOT/labs/$lab/tests/" >"$tap" 2>&1; then
             echo "run $run/$runs: $lab FAILED with SOCKLAB_SEED=$seed"
             grep -A 80 '^not ok' "$tap" | head -n 200
             echo
             echo "replay: SOCKLAB_SEED=$seed SOCKLAB_IMPL=$impl_tree/$lab" \
-                 "bats --tap $ROOT/labs/$lab/tests/"
+                 "bats --tap ${filter[*]} $ROOT/labs/$lab/tests/"
             echo "repeat: FAILED at run $run of $runs ($(( run - 1 )) passed before)"
             exit 1
         fi
