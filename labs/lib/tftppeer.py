@@ -1031,10 +1031,6 @@ def count_data(packets: list[Packet]) -> dict[int, int]:
     return counts
 
 
-ABANDON_LOW_S = 3.5     # 5 sends a second apart: the last at 4 s
-ABANDON_HIGH_S = 9.0
-
-
 def scenario_abandon(lab: Lab) -> None:
     """A request and then silence: DATA 1 sent 5 times, then the transfer is abandoned. A write
     abandoned half-way leaves no file under its name."""
