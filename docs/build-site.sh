@@ -25,6 +25,7 @@ COURSE_ORDER=(
     docs/README docs/first-day docs/student-guide docs/contract
     docs/concepts/sockets docs/concepts/addresses docs/concepts/tcp docs/concepts/udp
     docs/concepts/timeouts docs/concepts/reliability docs/concepts/multiplexing
+    docs/concepts/windows
     docs/concepts/tftp
     docs/concepts/debugging
     docs/instructor-guide
