@@ -6,9 +6,10 @@
     po/extract.py --check    write nothing; list the messages po/ko.po lacks (exit 1 if any)
 
 Where the English messages are (GNU xgettext finds the marked ones):
-    grader/*.py, labs/lib/*.py   _("..."), N_("..."), words("...") (grader/i18n.py)
+    grader/*.py, labs/lib/*.py   _("..."), N_("..."), words("..."), tr("...") (grader/i18n.py)
     labs/lib/*.bash, labs/*/tests/*.bats, labs/*/hidden/*.bats
-                                 tr_printf '...' (labs/lib/socklab.bash) and skip "..."
+                                 tr_printf '...', tr_text VAR '...' (labs/lib/socklab.bash),
+                                 skip "..." and the WHY of assert_stderr_has and assert_bytes
     argparse (Python's own)      usage:, error:, "the following arguments are required"...
 and what xgettext cannot see, added here:
     labs/labs.toml               every lab's title and every hint (the manifest stays English)
@@ -47,8 +48,8 @@ msgstr ""
 '''
 # The tools read and write UTF-8 whatever this machine's locale is.
 TOOLS_ENV = {**os.environ, "LC_ALL": "C.UTF-8"}
-PYTHON_KEYWORDS = ("_", "N_", "words")
-SHELL_KEYWORDS = ("tr_printf", "skip")
+PYTHON_KEYWORDS = ("_", "N_", "words", "tr")
+SHELL_KEYWORDS = ("tr_printf", "tr_text:2", "skip", "assert_stderr_has:3", "assert_bytes:3")
 
 
 def python_sources() -> list[Path]:
@@ -97,7 +98,7 @@ def xgettext(language: str, keywords: tuple[str, ...], sources: list[Path], out:
              extra: tuple[str, ...] = ()) -> None:
     subprocess.run(["xgettext", f"--language={language}", "--from-code=UTF-8",
                     "--add-comments=TRANSLATORS:", "--add-location=file", "--sort-by-file",
-                    "--force-po", *extra,
+                    "--force-po", *extra, "--keyword",   # no default keywords: ours only
                     *(f"--keyword={k}" for k in keywords), "-o", str(out),
                     *(str(s.relative_to(KIT)) if s.is_relative_to(KIT) else str(s)
                       for s in sources)], cwd=KIT, check=True, env=TOOLS_ENV)
@@ -122,6 +123,15 @@ def build_template(target: Path) -> None:
         subprocess.run(["msgcat", "--use-first", "--to-code=UTF-8", "-o", str(target),
                         *(str(work / part) for part in parts if (work / part).stat().st_size)],
                        check=True, env=TOOLS_ENV)
+        drop_non_messages(target)
+
+
+def drop_non_messages(template: Path) -> None:
+    """xgettext reads a shell function's definition, `tr_printf() {`, as a call with the
+    argument "{": entries whose msgid has no letter are not messages."""
+    blocks = template.read_text(encoding="utf-8").split("\n\n")
+    kept = [b for b in blocks if not re.search(r'^msgid "[^A-Za-z]+"$', b, flags=re.M)]
+    template.write_text("\n\n".join(kept), encoding="utf-8")
 
 
 def po_messages(path: Path) -> dict[str, str]:

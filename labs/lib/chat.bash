@@ -52,8 +52,8 @@ converse() {
 assert_script() {
     local result
     slurp result "$S/script.result"
-    [[ $result == ok ]] || fail "$(printf 'the chat did not go as the contract says:\n    %s' \
-        "${result:0:600}"; session_context)"
+    [[ $result == ok ]] || fail "$(tr_printf 'the chat did not go as the contract says:'
+        printf '\n    %s' "${result:0:600}"; session_context)"
 }
 
 # assert_conversation: the script went through; both programs printed exactly the lines it
@@ -172,8 +172,8 @@ test_coalesce() {
     assert_ok server "${SERVER_OPENING[@]}" "Client: first line" "Client: second line" \
         "Connection closed by client."
     assert_status client "exit 0"
-    [[ $(cat "$S/client.stdout") == $'first answer\nsecond answer' ]] || fail "nc should have \
-received both answers, one line each; it got:
+    [[ $(cat "$S/client.stdout") == $'first answer\nsecond answer' ]] || fail "$(tr_printf 'nc \
+should have received both answers, one line each; it got:')
 $(cat "$S/client.stdout")$(session_context)"
 }
 
@@ -246,21 +246,23 @@ test_bad_peer() {
     for input in long half; do
         session asan peer --peer client nc --client-stdin "$WORK/$input.in"
         [[ $(head -n 2 "$S/server.stdout") == "$(printf '%s\n' "${SERVER_OPENING[@]}")" ]] ||
-            fail "$(printf 'the server should first accept the client, printing:\n    %s\n    %s' \
-                "${SERVER_OPENING[@]}"; session_context)"
+            fail "$(tr_printf 'the server should first accept the client, printing:'
+                printf '\n    %s\n    %s' "${SERVER_OPENING[@]}"; session_context)"
         status=$(cat "$S/server.status")
-        [[ $status == "exit 0" || $status == "exit 1" ]] || fail "$(printf 'a client sent %s; \
-the server should end with exit 0 or 1, but it ended with %s' "$(describe_input "$input")" \
+        [[ $status == "exit 0" || $status == "exit 1" ]] || fail "$(tr_printf 'a client sent \
+%s; the server should end with exit 0 or 1, but it ended with %s' "$(describe_input "$input")" \
             "$status"; hint_status "$status"; session_context)"
         assert_memcheck server "AddressSanitizer/UBSan"
     done
 }
 
 describe_input() {
+    local described
     case $1 in
-        long) echo "a 5000-byte line (over the 4095-byte limit)" ;;
-        half) echo "'half a li' without its '\\n', then closed the connection" ;;
+        long) tr_text described 'a 5000-byte line (over the 4095-byte limit)' ;;
+        half) tr_text described "'half a li' without its '\\n', then closed the connection" ;;
     esac
+    printf '%s\n' "$described"
 }
 
 test_no_server() {

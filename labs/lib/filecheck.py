@@ -27,6 +27,10 @@ import random
 import sys
 from pathlib import Path
 
+# Messages speak the grader's language (SOCKLAB_LANG, else the locale): grader/i18n.py.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from grader.i18n import _ as tr, setup_for_harness  # noqa: E402
+
 BLOCK = 1024            # the labs' datagram payload, to say which block a difference is in
 CHUNK = 1 << 20         # bytes compared at a time
 TEXT_SIZE = 5000
@@ -97,28 +101,37 @@ def first_difference(sent: Path, received: Path) -> int | None:
 
 def blocks(size: int) -> str:
     count = (size + BLOCK - 1) // BLOCK
-    return f"{size} bytes, {count} block{'s' if count != 1 else ''} of {BLOCK}"
+    text = (tr("{size} bytes, {count} block of {block}") if count == 1
+            else tr("{size} bytes, {count} blocks of {block}"))
+    return text.format(size=size, count=count, block=BLOCK)
 
 
 def compare(sent: Path, received: Path) -> int:
+    setup_for_harness()
     if not received.is_file():
-        print(f"the received file {received.name} does not exist (sent: {blocks(sent.stat().st_size)})")
+        print(tr("the received file {name} does not exist (sent: {blocks})").format(
+            name=received.name, blocks=blocks(sent.stat().st_size)))
         return 1
     if sha256(sent) == sha256(received):
         return 0
     size_sent, size_received = sent.stat().st_size, received.stat().st_size
-    print(f"{received.name} is not the file that was sent:")
-    print(f"  sent      {blocks(size_sent)}, SHA-256 {sha256(sent)[:16]}...")
-    print(f"  received  {blocks(size_received)}, SHA-256 {sha256(received)[:16]}...")
+    print(tr("{name} is not the file that was sent:").format(name=received.name))
+    print("  " + tr("sent      {blocks}, SHA-256 {digest}...").format(
+        blocks=blocks(size_sent), digest=sha256(sent)[:16]))
+    print("  " + tr("received  {blocks}, SHA-256 {digest}...").format(
+        blocks=blocks(size_received), digest=sha256(received)[:16]))
     if size_received < size_sent:
         lost = 100.0 * (size_sent - size_received) / size_sent
-        print(f"  {size_sent - size_received} bytes missing ({lost:.1f}% of the file)")
+        # xgettext: no-python-format  (a brace format; "% o" is not a directive)
+        print("  " + tr("{count} bytes missing ({share:.1f}% of the file)").format(
+            count=size_sent - size_received, share=lost))
     elif size_received > size_sent:
-        print(f"  {size_received - size_sent} bytes too many (a block written twice?)")
+        print("  " + tr("{count} bytes too many (a block written twice?)").format(
+            count=size_received - size_sent))
     offset = first_difference(sent, received)
     if offset is not None:
-        print(f"  first difference at offset {offset}: block {offset // BLOCK}, "
-              f"byte {offset % BLOCK} of it")
+        print("  " + tr("first difference at offset {offset}: block {block}, byte {byte} of "
+                        "it").format(offset=offset, block=offset // BLOCK, byte=offset % BLOCK))
     return 1
 
 

@@ -19,7 +19,7 @@ SMALL_FILES=(empty one-byte block block-plus text binary)
 # make_file KIND [FOLDER]: writes a KIND test file as FOLDER/sent.bin (default: $WORK).
 make_file() {
     "$PYTHON" "$SOCKLAB_LIB/filecheck.py" make "$1" "${2:-$WORK}/sent.bin" --seed "$SEED" ||
-        fail "could not make the '$1' test file (a socklab bug)"
+        fail "$(tr_printf "could not make the '%s' test file (a socklab bug)" "$1")"
 }
 
 # assert_same_file: $WORK/received.bin is $WORK/sent.bin byte for byte (same SHA-256: one
@@ -64,7 +64,7 @@ transfers() {
         pairs+=("$kind" "$WORK/sent.bin")
     done
     "$PYTHON" "$SOCKLAB_LIB/filecheck.py" make "${pairs[@]}" --seed "$SEED" ||
-        fail "could not make the test files (a socklab bug)"
+        fail "$(tr_printf 'could not make the test files (a socklab bug)')"
     for kind in "${kinds[@]}"; do
         use_files "$kind"
         session "$server_side" "$client_side" "$@" &
@@ -73,7 +73,8 @@ transfers() {
     wait "${pids[@]}" || true
     for kind in "${kinds[@]}"; do
         use_files "$kind"
-        echo "checking the '$kind' file (made by labs/lib/filecheck.py make $kind --seed $SEED)"
+        # shown with a failure only; no words, so that no language is needed (no fork)
+        echo "== $kind: labs/lib/filecheck.py make $kind --seed $SEED"
         assert_transfer
     done
 }
@@ -87,13 +88,13 @@ assert_missing_input() {
         --deadline 3
     assert_status client "exit 1"
     slurp stderr "$S/client.stderr"
-    [[ $stderr == *"No such file or directory"* ]] || fail "$(printf 'a client given a missing '
-        printf "INPUT should say why on stderr (strerror(errno) after fopen(3): 'No such file or "
-        printf "directory'); its stderr was: '%s'" "$stderr"; session_context)"
+    [[ $stderr == *"No such file or directory"* ]] || fail "$(tr_printf "a client given a \
+missing INPUT should say why on stderr (strerror(errno) after fopen(3): 'No such file or \
+directory'); its stderr was: '%s'" "$stderr"; session_context)"
     sent=$(grep -E ' (sendto|sendmsg|sendmmsg)\(| write\(([3-9]|[1-9][0-9]+),' "$S/client.trace" \
         || true)   # grep's status 1: nothing was sent, the good case
-    [[ -z $sent ]] || fail "$(printf 'a client given a missing INPUT sent something (open the '
-        printf 'file before the socket):\n%s' "$sent"; session_context)"
+    [[ -z $sent ]] || fail "$(tr_printf 'a client given a missing INPUT sent something (open \
+the file before the socket):'; printf '\n%s' "$sent"; session_context)"
 }
 
 # assert_bad_output: a server whose OUTPUT cannot be created (its folder does not exist) says
@@ -102,9 +103,9 @@ assert_bad_output() {
     local unwritable=('{port}' no-such-folder/received.bin)
     session impl none --args server unwritable --deadline 3
     assert_status server "exit 1"
-    grep -q "No such file or directory" "$S/server.stderr" || fail "$(printf 'the server '
-        printf 'should say on stderr why it cannot create its OUTPUT (strerror(errno) after '
-        printf "fopen(3): 'No such file or directory')"; session_context)"
+    grep -q "No such file or directory" "$S/server.stderr" || fail "$(tr_printf "the server \
+should say on stderr why it cannot create its OUTPUT (strerror(errno) after fopen(3): 'No such \
+file or directory')"; session_context)"
 }
 
 # assert_reuseaddr: the server sets SO_REUSEADDR (strace shows the setsockopt call). The

@@ -53,6 +53,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+# Messages speak the grader's language (SOCKLAB_LANG, else the locale): grader/i18n.py, from
+# the kit this file belongs to. `tr` rather than `_`, which this file uses for values it drops.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from grader.i18n import _ as tr, setup_for_harness  # noqa: E402
+
+setup_for_harness()
+
 OUTPUT_CAP = 1 << 20          # bytes of each stream kept; the rest is read and dropped
 POLL_S = 0.005                # how often conditions are re-checked while waiting
 BIND_DEADLINE_S = 5.0         # how long a server may take to bind its port
@@ -147,11 +154,12 @@ class Program:
                 if len(pending) > OUTPUT_CAP:
                     pending = b""
             if pending:
-                self._line(kind, pending.decode("utf-8", "replace") + "  [no newline]")
+                self._line(kind, pending.decode("utf-8", "replace") + "  " + tr("[no newline]"))
         stream.close()
 
     def _line(self, kind: str, text: str) -> None:
-        shown = text if len(text) <= 200 else text[:200] + f"... ({len(text)} chars)"
+        shown = text if len(text) <= 200 else text[:200] + tr("... ({count} chars)").format(
+            count=len(text))
         self.transcript.add(f"{self.name} {'out' if kind == 'stdout' else 'err'}", shown)
         if kind == "stdout":
             with self.line_added:
@@ -160,17 +168,20 @@ class Program:
 
     def send(self, text: str) -> None:
         assert self.proc.stdin is not None
-        self.transcript.add("harness", f"types into {self.name}: {text!r}")
+        self.transcript.add("harness", tr("types into {name}: {text}").format(
+            name=self.name, text=repr(text)))
         try:
             self.proc.stdin.write(text.encode() + b"\n")
             self.proc.stdin.flush()
         except BrokenPipeError:
-            raise SessionError(f"{self.name} no longer reads its input (it has exited: "
-                               f"{self.poll_status()})") from None
+            raise SessionError(tr("{name} no longer reads its input (it has exited: "
+                                  "{status})").format(name=self.name,
+                                                      status=self.poll_status())) from None
 
     def close_stdin(self) -> None:
         if self.proc.stdin is not None and not self.proc.stdin.closed:
-            self.transcript.add("harness", f"closes {self.name}'s input (end of file)")
+            self.transcript.add("harness", tr("closes {name}'s input (end of file)").format(
+                name=self.name))
             try:
                 self.proc.stdin.close()
             except BrokenPipeError:
@@ -187,16 +198,18 @@ class Program:
                 self.line_added.wait(min(left, 0.05))
             if len(self.stdout_lines) <= self.consumed:
                 if self.proc.poll() is not None:
-                    raise SessionError(f"expected {self.name} to print {line!r}, but it "
-                                       f"exited first ({self.poll_status()})")
-                raise SessionError(
-                    f"expected {self.name} to print {line!r}, but it printed nothing within "
-                    f"{deadline_s:g} s — is stdout flushed after each line (setvbuf(3), "
-                    f"fflush(3))?")
+                    raise SessionError(tr("expected {name} to print {line}, but it exited "
+                                          "first ({status})").format(
+                        name=self.name, line=repr(line), status=self.poll_status()))
+                raise SessionError(tr(
+                    "expected {name} to print {line}, but it printed nothing within {seconds} "
+                    "s — is stdout flushed after each line (setvbuf(3), fflush(3))?").format(
+                    name=self.name, line=repr(line), seconds=f"{deadline_s:g}"))
             got = self.stdout_lines[self.consumed]
             self.consumed += 1
         if got != line:
-            raise SessionError(f"expected {self.name} to print {line!r}, got {got!r}")
+            raise SessionError(tr("expected {name} to print {line}, got {got}").format(
+                name=self.name, line=repr(line), got=repr(got)))
 
     def _reading(self) -> bool:
         return any(reader.is_alive() for reader in self.readers)
@@ -224,8 +237,9 @@ class Program:
         except subprocess.TimeoutExpired:
             self.kill()
             self.status = "timeout"
-            self.transcript.add("harness", f"killed {self.name}: still running after "
-                                           f"{deadline_s:g} s")
+            self.transcript.add("harness", tr("killed {name}: still running after {seconds} "
+                                              "s").format(name=self.name,
+                                                          seconds=f"{deadline_s:g}"))
         return self.status
 
     def kill(self) -> None:
@@ -344,7 +358,8 @@ def free_port(proto: str) -> int:
             port: int = probe.getsockname()[1]
         if registry is None or claim_port(Path(registry) / "ports-handed-out", port):
             return port
-    raise SessionError(f"no free {proto} port in {PORT_TRIES} tries")
+    raise SessionError(tr("no free {proto} port in {tries} tries").format(proto=proto,
+                                                                        tries=PORT_TRIES))
 
 
 def claim_port(registry: Path, port: int) -> bool:
@@ -423,15 +438,20 @@ def wait_bound(program: Program, proto: str, port: int, deadline_s: float) -> No
     end = time.monotonic() + deadline_s
     while time.monotonic() < end:
         if bound_inodes(proto, port) & socket_inodes(program.proc.pid):
-            program.transcript.add("harness", f"{program.name} is bound to {proto} port {port}")
+            program.transcript.add("harness", tr("{name} is bound to {proto} port {port}").format(
+                name=program.name, proto=proto, port=port))
             return
         if program.proc.poll() is not None:
-            raise SessionError(f"{program.name} exited ({program.poll_status()}) before "
-                               f"binding {proto} port {port}")
+            raise SessionError(tr("{name} exited ({status}) before binding {proto} port "
+                                  "{port}").format(name=program.name,
+                                                   status=program.poll_status(), proto=proto,
+                                                   port=port))
         time.sleep(POLL_S)
     program.status = "no bind"
-    raise SessionError(f"{program.name} did not bind {proto} port {port} within "
-                       f"{deadline_s:g} s — does it use the PORT argument?")
+    raise SessionError(tr("{name} did not bind {proto} port {port} within {seconds} s — does it "
+                          "use the PORT argument?").format(name=program.name, proto=proto,
+                                                           port=port,
+                                                           seconds=f"{deadline_s:g}"))
 
 
 # --- memory-check reports -------------------------------------------------------------------
@@ -533,7 +553,8 @@ def run_script(steps: list[str], programs: dict[str, Program], transcript: Trans
         verb, _, rest = step.partition(" ")
         name, _, text = rest.partition(" ")
         if name not in programs:
-            raise SessionError(f"script step {number} names no program: {step!r}")
+            raise SessionError(tr("script step {number} names no program: {step}").format(
+                number=number, step=repr(step)))
         program = programs[name]
         if verb == "send":
             program.send(text)
@@ -543,10 +564,13 @@ def run_script(steps: list[str], programs: dict[str, Program], transcript: Trans
             program.close_stdin()
         elif verb == "wait":
             if program.wait(deadline_s) == "timeout":
-                raise SessionError(f"{name} did not exit within {deadline_s:g} s")
+                raise SessionError(tr("{name} did not exit within {seconds} s").format(
+                    name=name, seconds=f"{deadline_s:g}"))
         else:
-            raise SessionError(f"script step {number} is not understood: {step!r}")
-        transcript.add("harness", f"step {number} done: {step}")
+            raise SessionError(tr("script step {number} is not understood: {step}").format(
+                number=number, step=repr(step)))
+        transcript.add("harness", tr("step {number} done: {step}").format(number=number,
+                                                                          step=step))
 
 
 def run(opts: Options) -> int:
@@ -606,7 +630,7 @@ def run(opts: Options) -> int:
             programs["server"].wait(end - time.monotonic())
     except SessionError as failure:
         error = str(failure)
-        transcript.add("harness", f"FAILED: {error}")
+        transcript.add("harness", tr("FAILED: {error}").format(error=error))
     finally:
         for program in programs.values():
             program.finish()

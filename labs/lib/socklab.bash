@@ -53,6 +53,58 @@ USAGE_DEADLINE_S=5        # a program given bad arguments should stop at once
 LINES_SHOWN=40            # lines of output compared line by line in a failure message
 export BATS_TEST_TIMEOUT="${BATS_TEST_TIMEOUT:-60}"   # no test may hang the run
 
+# --- messages in the student's language -----------------------------------------------------
+# Failure messages speak English or Korean, as the grader does (grader/i18n.py): SOCKLAB_LANG
+# (the grader always sets it), else the locale the GNU way (LANGUAGE unless the locale is C, then
+# the first of LC_ALL, LC_MESSAGES, LANG): a ko one gives Korean. Their fixed text goes through
+#     tr_printf FORMAT [ARG...]   printf, FORMAT translated (a printf format: %s for each value,
+#                                 %% for a percent sign)
+#     tr_text VAR TEXT            VAR gets TEXT translated, as it is (not a format)
+# po/extract.py collects the English texts into the catalog (po/ko.po) and gettext(1), from
+# gettext-base, translates them with build/locale. In English they cost no fork. In Korean each
+# call is a gettext process: about 70 ms inside a Bats test, whose DEBUG trap runs in the child
+# too (measured on a loaded 2-core Debian 12 machine, 2026-12-02), so only failure paths call
+# them. Contract lines and what the programs printed are never translated.
+SOCKLAB_LANGUAGE=${SOCKLAB_LANG:-}
+if [[ $SOCKLAB_LANGUAGE != ko && $SOCKLAB_LANGUAGE != en ]]; then
+    SOCKLAB_LANGUAGE=en
+    _locale=${LC_ALL:-${LC_MESSAGES:-${LANG:-C}}}
+    if [[ $_locale != C && $_locale != POSIX && $_locale != C.* ]]; then
+        IFS=: read -r -a _wanted <<<"${LANGUAGE:-}"
+        for _one in "${_wanted[@]}" "$_locale"; do
+            case $_one in ko*) SOCKLAB_LANGUAGE=ko; break ;; en*) break ;; esac
+        done
+    fi
+    unset _locale _wanted _one
+fi
+SOCKLAB_CATALOG=$SOCKLAB_ROOT/build/locale/ko/LC_MESSAGES/socklab.mo
+# The grader compiles the catalog before it runs Bats; a Bats run by hand compiles it here when
+# it is missing or older than po/ko.po. Without msgfmt, messages stay in English.
+if [[ $SOCKLAB_LANGUAGE == ko && -f $SOCKLAB_ROOT/po/ko.po ]] \
+        && [[ ! -f $SOCKLAB_CATALOG || $SOCKLAB_ROOT/po/ko.po -nt $SOCKLAB_CATALOG ]]; then
+    { mkdir -p "${SOCKLAB_CATALOG%/*}" && msgfmt -o "$SOCKLAB_CATALOG.$$" "$SOCKLAB_ROOT/po/ko.po" \
+        && mv -f "$SOCKLAB_CATALOG.$$" "$SOCKLAB_CATALOG"; } 2>/dev/null \
+        || rm -f "$SOCKLAB_CATALOG.$$"
+fi
+
+tr_text() {
+    local -n _tt_text=$1
+    _tt_text=$2
+    if [[ $SOCKLAB_LANGUAGE == ko && -f $SOCKLAB_CATALOG ]]; then
+        _tt_text=$(LANGUAGE=ko LC_ALL=C.UTF-8 TEXTDOMAIN=socklab \
+            TEXTDOMAINDIR="$SOCKLAB_ROOT/build/locale" gettext -- "$2" 2>/dev/null) || _tt_text=$2
+    fi
+    return 0
+}
+
+tr_printf() {
+    local _tp_format
+    tr_text _tp_format "$1"
+    shift
+    # shellcheck disable=SC2059  # the format is the message (from the catalog in Korean)
+    printf -- "$_tp_format" "$@"
+}
+
 # Compiler flags. The contract asks for a warning-free build under gcc and clang; the
 # sanitizer build checks memory and undefined behaviour at run time.
 CFLAGS_STRICT=(-std=c11 -Wall -Wextra -Werror -g)
@@ -97,7 +149,7 @@ build_variant() {
         local output=(-o "$tmp/$program")
         [[ $variant == clang ]] && output=(-fsyntax-only)
         if [[ ! -f "$src/$program.c" ]]; then
-            echo "$src/$program.c: no such file" >>"$tmp/log"
+            { tr_printf '%s: no such file' "$src/$program.c"; echo; } >>"$tmp/log"
             rc=1
         elif ! (cd "$src" && "${wrap[@]}" "$compiler" "${flags[@]}" "${output[@]}" \
                 "$program.c") >>"$tmp/log" 2>&1 3>&-; then
@@ -192,9 +244,10 @@ require_build() {
     slurp status "$dir/status"
     if [[ $status != 0 ]]; then
         if [[ $what == ref ]]; then
-            fail "the reference solution did not build (a socklab bug): $(cat "$dir/log")"
+            fail "$(tr_printf 'the reference solution did not build (a socklab bug): %s' \
+                "$(cat "$dir/log")")"
         fi
-        fail "not run: your code does not build — see the test [build]"
+        fail "$(tr_printf 'not run: your code does not build — see the test [build]')"
     fi
 }
 
@@ -222,8 +275,8 @@ session() {
     while (( $# > 0 )); do
         case $1 in
             --prefix|--args|--peer)
-                [[ ${2:-} == server || ${2:-} == client ]] || fail "session: $1 takes server \
-or client, then an array's name, not '${2:-}' (a socklab bug)"
+                [[ ${2:-} == server || ${2:-} == client ]] || fail "$(tr_printf "session: %s \
+takes server or client, then an array's name, not '%s' (a socklab bug)" "$1" "${2:-}")"
                 given["$2 ${1#--}"]=$3
                 shift 3 ;;
             *) passed+=("$1"); shift ;;
@@ -248,8 +301,8 @@ side_options() {
     case $_so_kind in
         none) return 0 ;;
         peer)
-            [[ -n ${given["$_so_side peer"]:-} ]] || fail "session: a peer $_so_side needs \
---peer $_so_side ARRAY (a socklab bug)"
+            [[ -n ${given["$_so_side peer"]:-} ]] || fail "$(tr_printf 'session: a peer %s \
+needs --peer %s ARRAY (a socklab bug)' "$_so_side" "$_so_side")"
             local -n _so_words=${given["$_so_side peer"]}
             join_into _so_joined "${_so_words[@]}"
             _so_options+=("--$_so_side-peer" "$_so_joined") ;;
@@ -259,7 +312,8 @@ side_options() {
             local -n _so_words=${given["$_so_side args"]:-${_so_side^^}_ARGS}
             join_into _so_joined "${!_so_dir}/$_so_side" "${_so_words[@]}"
             _so_options+=("--$_so_side" "$_so_joined") ;;
-        *) fail "session: no side '$_so_kind' (impl, asan, ref, peer or none; a socklab bug)" ;;
+        *) fail "$(tr_printf "session: no side '%s' (impl, asan, ref, peer or none; a \
+socklab bug)" "$_so_kind")" ;;
     esac
     if [[ -n ${given["$_so_side prefix"]:-} ]]; then
         local -n _so_prefix=${given["$_so_side prefix"]}
@@ -312,8 +366,8 @@ require_relay() {
     local dir status
     dir=$(build_relay)
     slurp status "$dir/status"
-    [[ $status == 0 ]] || fail "the relay (labs/lib/relay.c) \
-did not build — a socklab bug: $(cat "$dir/log" 2>/dev/null)"
+    [[ $status == 0 ]] || fail "$(tr_printf 'the relay (labs/lib/relay.c) did not build — a \
+socklab bug: %s' "$(cat "$dir/log" 2>/dev/null)")"
 }
 
 # seconds_between FROM TO: the seconds (e.g. "5.02") from the transcript's first line matching
@@ -338,19 +392,20 @@ session_context() {
         [[ -f "$S/$name.status" ]] || continue
         echo "$name: $(cat "$S/$name.status")"
         if [[ -s "$S/$name.stderr" ]]; then
-            echo "$name's stderr:"
+            tr_printf "%s's stderr:" "$name"; echo
             head -n 15 "$S/$name.stderr" | sed 's/^/    /'
         fi
     done
     if [[ -f "$S/relay.log" ]]; then
         local seed
         seed=$(grep -o -- '--seed [0-9]*' "$S/relay.argv" 2>/dev/null | cut -d' ' -f2)
-        echo "relay seed: ${seed:-?} (replay: SOCKLAB_SEED=${seed:-?}; try others: SOCKLAB_SEED=N)"
-        echo "relay log, first 40 of $(wc -l <"$S/relay.log") lines (time, direction, size, \
-first bytes, fate):"
+        tr_printf 'relay seed: %s (replay: SOCKLAB_SEED=%s; try others: SOCKLAB_SEED=N)' \
+            "${seed:-?}" "${seed:-?}"; echo
+        tr_printf 'relay log, first 40 of %s lines (time, direction, size, first bytes, fate):' \
+            "$(wc -l <"$S/relay.log")"; echo
         head -n 40 "$S/relay.log" | sed 's/^/    /'
         if (( $(wc -l <"$S/relay.log") > 40 )); then
-            echo "relay log, all lines counted by direction and fate:"
+            tr_printf 'relay log, all lines counted by direction and fate:'; echo
             # The fate follows the quoted bytes, which may hold spaces: cut up to the last '"'.
             awk '{ fate = $0; sub(/.*"(\.\.\.)? /, "", fate); split(fate, word, " ")
                    count[$2 " " word[1]]++ }
@@ -360,11 +415,11 @@ first bytes, fate):"
     if [[ -f "$S/script.result" && $(cat "$S/script.result") != ok ]]; then
         echo "harness: $(cat "$S/script.result")"
     fi
-    echo "reproduce by hand (from $IMPL):"
+    tr_printf 'reproduce by hand (from %s):' "$IMPL"; echo
     for name in server client; do
         [[ -f "$S/$name.argv" ]] && echo "    $(sed "s|$BUILD_DIR/[^/]*/|./|" "$S/$name.argv")"
     done
-    echo "what happened, in order:"
+    tr_printf 'what happened, in order:'; echo
     sed 's/^/    /' "$S/transcript" | head -n 60
 }
 
@@ -378,52 +433,95 @@ assert_lines() {
     mapfile -t actual <"$S/$name.stdout"
     local n=$(( ${#expected[@]} > ${#actual[@]} ? ${#expected[@]} : ${#actual[@]} ))
     local shown=$(( n < LINES_SHOWN ? n : LINES_SHOWN ))   # a flood is not worth reporting
+    # The loop runs for every test, passing or not: it notes the first difference (its kind and
+    # line) and no text; the message is written, in the student's language, only on failure.
     for (( i = 0; i < shown; i++ )); do
         if (( i >= ${#actual[@]} )); then
             report+="  MISSING     ${expected[i]}"$'\n'
-            : "${first:=line $((i + 1)) missing: expected '${expected[i]}', got nothing more \
-($name: $(cat "$S/$name.status"))}"
+            : "${first:=missing $i}"
         elif (( i >= ${#expected[@]} )); then
             report+="  UNEXPECTED  ${actual[i]}"$'\n'
-            : "${first:=line $((i + 1)) unexpected: '${actual[i]}' (after all the lines the \
-contract asks for)}"
+            : "${first:=unexpected $i}"
         elif [[ ${actual[i]} == "${expected[i]}" ]]; then
             report+="  GOOD        ${actual[i]}"$'\n'
         else
             report+="  BAD         ${actual[i]}"$'\n'"   expected    ${expected[i]}"$'\n'
-            : "${first:=line $((i + 1)): expected '${expected[i]}', got '${actual[i]}'}"
+            : "${first:=bad $i}"
         fi
     done
     if (( n > shown )); then
-        report+="  ... and $(( n - shown )) more lines"$'\n'
-        : "${first:=it printed ${#actual[@]} lines where the contract asks for \
-${#expected[@]}}"
+        report+="  $(tr_printf '... and %d more lines' $(( n - shown )))"$'\n'
+        : "${first:=count 0}"
     fi
     if [[ -z $first && -s "$S/$name.stdout" ]]; then   # the lines matched: a short file
         IFS= read -r -d '' text <"$S/$name.stdout" || true   # status 1: the end of the file
-        [[ $text == *$'\n' ]] || first="the last line has no '\\n' at its end"
+        [[ $text == *$'\n' ]] || first="newline 0"
     fi
-    [[ -z $first ]] || fail "$(printf '%s' "$name's output: $first"
-        printf '\n%s' "$name's stdout, line by line, against the contract:" "$report"
-        session_context)"
+    [[ -z $first ]] || fail "$(lines_difference "$name" "$first"
+        printf '\n'; tr_printf "%s's stdout, line by line, against the contract:" "$name"
+        lines_marked "$report"; session_context)"
+}
+
+# lines_difference NAME "KIND I": assert_lines' first line, about the first difference it found
+# (KIND missing, unexpected, bad, count or newline, at line I from 0). assert_lines' arrays are
+# visible here (bash's locals are dynamically scoped).
+lines_difference() {
+    local name=$1 kind=${2% *} i=${2#* } ended
+    case $kind in
+        missing)
+            slurp ended "$S/$name.status"
+            tr_printf "%s's output: line %d missing: expected '%s', got nothing more (%s: %s)" \
+                "$name" $(( i + 1 )) "${expected[i]}" "$name" "$ended" ;;
+        unexpected)
+            tr_printf "%s's output: line %d unexpected: '%s' (after all the lines the contract \
+asks for)" "$name" $(( i + 1 )) "${actual[i]}" ;;
+        bad)
+            tr_printf "%s's output: line %d: expected '%s', got '%s'" "$name" $(( i + 1 )) \
+                "${expected[i]}" "${actual[i]}" ;;
+        count)
+            tr_printf "%s's output: it printed %d lines where the contract asks for %d" "$name" \
+                "${#actual[@]}" "${#expected[@]}" ;;
+        newline)
+            tr_printf "%s's output: the last line has no '\\\\n' at its end" "$name" ;;
+    esac
+}
+
+# lines_marked REPORT: assert_lines' line-by-line report, a newline before it, with its marks
+# (GOOD, BAD, MISSING, UNEXPECTED, expected) in the student's language: one catalog look-up.
+lines_marked() {
+    local report=$'\n'$1 marks translated=() i
+    # the marks as assert_lines writes them, at the start of their lines
+    local english=("  GOOD        " "  BAD         " "  MISSING     " "  UNEXPECTED  "
+                   "   expected    ")
+    if [[ $SOCKLAB_LANGUAGE == ko ]]; then
+        # TRANSLATORS: the five marks of a line-by-line comparison, in this order, one word each
+        tr_text marks 'GOOD BAD MISSING UNEXPECTED expected'
+        read -r -a translated <<<"$marks"
+    fi
+    if (( ${#translated[@]} == ${#english[@]} )); then
+        for i in "${!english[@]}"; do
+            report=${report//$'\n'"${english[i]}"/$'\n'"  ${translated[i]}  "}
+        done
+    fi
+    printf '%s' "$report"
 }
 
 # assert_status NAME STATUS: NAME ended this way ("exit 0", "exit 1", ...).
 assert_status() {
     local got
     slurp got "$S/$1.status"
-    [[ $got == "$2" ]] || fail "$(printf 'expected %s to end with %s, but it ended with %s' \
+    [[ $got == "$2" ]] || fail "$(tr_printf 'expected %s to end with %s, but it ended with %s' \
         "$1" "$2" "$got"; hint_status "$got"; session_context)"
 }
 
 hint_status() {
     case $1 in
-        timeout) printf '\n(it was still running at the deadline and was killed: is it waiting '
-                 printf 'for something that never comes?)' ;;
-        "signal SIGSEGV") printf '\n(a segmentation fault: an invalid pointer or an overrun '
-                          printf 'buffer; the sanitizer test shows where)' ;;
-        "signal SIGPIPE") printf '\n(SIGPIPE: it wrote to a connection the peer had closed; '
-                          printf 'see MSG_NOSIGNAL in send(2))' ;;
+        timeout) printf '\n'; tr_printf '(it was still running at the deadline and was killed: \
+is it waiting for something that never comes?)' ;;
+        "signal SIGSEGV") printf '\n'; tr_printf '(a segmentation fault: an invalid pointer or \
+an overrun buffer; the sanitizer test shows where)' ;;
+        "signal SIGPIPE") printf '\n'; tr_printf '(SIGPIPE: it wrote to a connection the peer \
+had closed; see MSG_NOSIGNAL in send(2))' ;;
     esac
 }
 
@@ -439,8 +537,8 @@ assert_session_ran() {
     local name
     for name in "$@"; do
         assert_status "$name" "exit 0"
-        [[ -s "$S/$name.stdout" ]] || fail "$(printf '%s exited 0 but printed nothing' "$name"
-            session_context)"
+        [[ -s "$S/$name.stdout" ]] || fail "$(tr_printf '%s exited 0 but printed nothing' \
+            "$name"; session_context)"
     done
 }
 
@@ -448,7 +546,7 @@ assert_session_ran() {
 assert_memcheck() {
     local report
     slurp report "$S/$1.memcheck"
-    [[ $report == clean ]] || fail "$(printf '%s reported a problem in %s:\n' "$2" "$1"
+    [[ $report == clean ]] || fail "$(tr_printf '%s reported a problem in %s:' "$2" "$1"; echo
         echo "$report" | head -n 5 | sed 's/^/    /'; session_context)"
 }
 
@@ -459,17 +557,21 @@ assert_bytes() {
     local expected="$BATS_TEST_TMPDIR/expected-bytes"
     printf '%s' "$2" >"$expected"
     cmp -s -- "$expected" "$1" && return 0
-    fail "$(printf '%s: expected these bytes:\n' "$3"
+    local what
+    tr_text what "$3"   # the callers' WHATs are in the catalog too
+    fail "$(tr_printf '%s: expected these bytes:' "$what"; echo
         od -An -c "$expected" | sed 's/^/    /'
         if [[ -e $1 ]]; then
-            printf 'got these %s bytes:\n' "$(wc -c <"$1")"
+            tr_printf 'got these %s bytes:' "$(wc -c <"$1")"; echo
             od -An -c "$1" | head -n 8 | sed 's/^/    /'
         else
-            printf 'got nothing\n'
+            tr_printf 'got nothing'; echo
         fi
-        [[ ! -e $1 ]] || ! cmp -s -- <(printf '%s\0' "$2") "$1" || printf '%s' "(a '\0' after \
-the text: send strlen(message) bytes, not sizeof — the '\0' that ends a C string is not \
-part of the message)"
+        if [[ -e $1 ]] && cmp -s -- <(printf '%s\0' "$2") "$1"; then
+            tr_text what "(a '\\0' after the text: send strlen(message) bytes, not sizeof — the \
+'\\0' that ends a C string is not part of the message)"
+            printf '%s' "$what"
+        fi
         session_context)"
 }
 
@@ -479,8 +581,10 @@ assert_reuseaddr_traced() {
     local calls
     slurp calls "$S/server.trace"
     # any non-zero value turns the option on: [1], or [2] from an `int yes = 2`
-    [[ $calls =~ SO_REUSEADDR,\ \[[1-9][0-9]*\] ]] || fail "$(printf 'the server never set SO_REUSEADDR '
-        printf '(setsockopt(2), socket(7)); its setsockopt calls were:\n%s' "${calls:-none}"
+    local none
+    [[ $calls =~ SO_REUSEADDR,\ \[[1-9][0-9]*\] ]] || fail "$(tr_text none 'none'
+        tr_printf 'the server never set SO_REUSEADDR (setsockopt(2), socket(7)); its setsockopt \
+calls were:'; printf '\n%s' "${calls:-$none}"
         session_context)"
 }
 
@@ -493,8 +597,8 @@ assert_perror() {
     while IFS= read -r line; do
         [[ $line =~ (^|[^A-Za-z_])$2([^A-Za-z_]|$) && $line == *"$3"* ]] && return 0
     done <"$S/$1.stderr"
-    fail "$(printf "%s should report on stderr what failed, then why, as perror(3) does: a line \
-that names %s and says '%s' (strerror(errno)), e.g. %s: %s: %s" "$1" "$2" "$3" "$1" "$2" "$3"
+    fail "$(tr_printf "%s should report on stderr what failed, then why, as perror(3) does: a \
+line that names %s and says '%s' (strerror(errno)), e.g. '%s: %s: %s'" "$1" "$2" "$3" "$1" "$2" "$3"
         session_context)"
 }
 
@@ -510,8 +614,9 @@ assert_port_in_use() {
 
 # assert_stderr_has NAME PATTERN WHY: NAME's stderr matches the extended regex PATTERN.
 assert_stderr_has() {
-    grep -Eq "$2" "$S/$1.stderr" || fail "$(printf '%s should say on stderr %s' "$1" "$3"
-        session_context)"
+    local why
+    grep -Eq "$2" "$S/$1.stderr" || fail "$(tr_text why "$3"   # the callers' WHYs: in the catalog
+        tr_printf '%s should say on stderr %s' "$1" "$why"; session_context)"
 }
 
 # assert_builds: the lab's programs (server.c, client.c) compile without a warning under gcc
@@ -523,8 +628,8 @@ assert_builds() {
         dir=$IMPL_BIN
         [[ $variant == clang ]] && dir=$CLANG_BIN
         slurp status "$dir/status"
-        [[ $status == 0 ]] || fail "the $variant build failed (flags: \
-${CFLAGS_STRICT[*]}); the compiler said:
+        [[ $status == 0 ]] || fail "$(tr_printf 'the %s build failed (flags: %s); the compiler \
+said:' "$variant" "${CFLAGS_STRICT[*]}")
 $(head -n 30 "$dir/log")"
     done
 }
@@ -564,13 +669,14 @@ assert_usage() {
         slurp ended "$out/run$number.status"
         slurp stdout "$out/run$number.stdout" 2000
         slurp stderr "$out/run$number.stderr" 2000
-        [[ $ended == "exit 2" ]] || fail "'$shown' should exit with status 2 (bad arguments); \
-it ended with $ended$(hint_status "$ended")
+        [[ $ended == "exit 2" ]] || fail "$(tr_printf "'%s' should exit with status 2 (bad \
+arguments); it ended with %s" "$shown" "$ended")$(hint_status "$ended")
 stdout: '$stdout'
 stderr: '$stderr'"
-        [[ $stderr == usage:* && $stderr != *$'\n'* ]] || fail \
-            "'$shown' should print one 'usage: ...' line on stderr; stderr was: '$stderr'"
-        [[ ! -s $trace ]] || fail "'$shown' opened a socket before checking its arguments:
+        [[ $stderr == usage:* && $stderr != *$'\n'* ]] || fail "$(tr_printf "'%s' should print \
+one 'usage: ...' line on stderr; stderr was: '%s'" "$shown" "$stderr")"
+        [[ ! -s $trace ]] || fail "$(tr_printf "'%s' opened a socket before checking its \
+arguments:" "$shown")
 $(cat "$trace")"
     done
 }

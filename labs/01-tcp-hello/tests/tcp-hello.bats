@@ -50,8 +50,8 @@ CLIENT_LINES=("Hello message sent" "Message from server: Hello from server")
     session impl peer --peer client nc --client-stdin "$WORK/hello"
     assert_ok server "${SERVER_LINES[@]}"
     assert_status client "exit 0"
-    [[ $(cat "$S/client.stdout") == "Hello from server" ]] || fail "nc should have received \
-'Hello from server', it got '$(cat "$S/client.stdout")'$(session_context)"
+    [[ $(cat "$S/client.stdout") == "Hello from server" ]] || fail "$(tr_printf "nc should have \
+received '%s', it got '%s'" "Hello from server" "$(cat "$S/client.stdout")")$(session_context)"
 }
 
 @test "[no-server] client with no server reports the error and exits 1 at once" {
@@ -71,8 +71,8 @@ CLIENT_LINES=("Hello message sent" "Message from server: Hello from server")
     assert_bytes "$WORK/received" "Hello from client" \
         "the client should have connected and sent its hello first; what the peer received"
     assert_status client "exit 1"
-    [[ -s "$S/client.stderr" ]] || fail "$(printf 'the client gave up but did not say why on '
-        printf 'stderr'; session_context)"
+    [[ -s "$S/client.stderr" ]] || fail "$(tr_printf 'the client gave up but did not say why on \
+stderr'; session_context)"
 }
 
 @test "[port-in-use] server on a port in use reports the error and exits 1" {

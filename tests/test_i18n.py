@@ -1,0 +1,350 @@
+"""Two languages for everything a student or an instructor reads.
+
+- The Korean catalog (po/ko.po) translates every message of the sources, every hint and title of
+  the manifest and every test title, with the same placeholders as the English.
+- The language is chosen as GNU tools choose it (LANGUAGE, LC_ALL, LC_MESSAGES, LANG), and
+  SOCKLAB_LANG and --lang override the locale: in the grader, and in the Bats harness.
+- A Korean run of lab 01 on its skeleton shows no untranslated line; an English run no Korean.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from conftest import KIT, PYTHON
+from test_student import student_kit
+
+sys.path.insert(0, str(KIT / "po"))
+from extract import build_template  # noqa: E402
+
+from grader import i18n  # noqa: E402
+
+CATALOG = KIT / "po" / "ko.po"
+HANGUL = re.compile("[가-힣]")
+BASE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "PYTHONPATH": str(KIT), "NO_COLOR": "1"}
+RUN_DEADLINE_S = 1800
+
+
+# --- the catalog ----------------------------------------------------------------------------
+
+@dataclass
+class Entry:
+    msgid: str = ""
+    msgstr: str = ""
+    flags: list[str] = field(default_factory=list)
+    line: int = 0
+
+
+def unquote(literal: str) -> str:
+    body = literal.strip()[1:-1]
+    return re.sub(r'\\(.)', lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
+
+
+def entries(path: Path) -> list[Entry]:
+    """The PO file's entries (obsolete ones left out); msgstr[0] is a plural's msgstr."""
+    found: list[Entry] = []
+    current, part = Entry(), ""
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines() + [""], 1):
+        if not line.strip():
+            if current.msgid:
+                found.append(current)
+            current, part = Entry(), ""
+        elif line.startswith("#,"):
+            current.flags += [flag.strip() for flag in line[2:].split(",")]
+        elif line.startswith("#"):
+            continue
+        elif line.startswith("msgid "):
+            part, current.msgid, current.line = "msgid", unquote(line[6:]), number
+        elif line.startswith(("msgid_plural ", "msgstr[1]")):
+            part = ""
+        elif line.startswith(("msgstr ", "msgstr[0] ")):
+            part, current.msgstr = "msgstr", unquote(line.split(" ", 1)[1])
+        elif line.startswith('"') and part:
+            setattr(current, part, getattr(current, part) + unquote(line))
+    return found
+
+
+def test_every_message_has_its_korean() -> None:
+    missing = [f"po/ko.po:{e.line}: {e.msgid!r}" for e in entries(CATALOG)
+               if not e.msgstr.strip() or "fuzzy" in e.flags]
+    assert not missing, "untranslated or fuzzy:\n  " + "\n  ".join(missing)
+
+
+def test_the_catalog_compiles() -> None:
+    if not shutil.which("msgfmt"):
+        pytest.skip("msgfmt is missing (Debian package gettext, in make deps)")
+    done = subprocess.run(["msgfmt", "--check", "-o", "/dev/null", str(CATALOG)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_catalog_holds_every_message_of_the_sources(tmp_path: Path) -> None:
+    """What po/extract.py finds today (grader, harness, Bats files, manifest, argparse) is all
+    in po/ko.po, translated: a new English message without its Korean fails here."""
+    if not shutil.which("xgettext"):
+        pytest.skip("xgettext is missing (Debian package gettext, in make deps)")
+    build_template(tmp_path / "socklab.pot")
+    translated = {e.msgid for e in entries(CATALOG) if e.msgstr and "fuzzy" not in e.flags}
+    missing = sorted(e.msgid for e in entries(tmp_path / "socklab.pot")
+                     if e.msgid not in translated)
+    assert not missing, ("messages po/ko.po does not translate (run po/extract.py, then "
+                         "translate them in po/ko.po):\n  " + "\n  ".join(map(repr, missing)))
+
+
+def test_every_hint_and_title_of_the_manifest_has_its_korean() -> None:
+    data = tomllib.loads((KIT / "labs" / "labs.toml").read_text(encoding="utf-8"))
+    translated = {e.msgid: e.msgstr for e in entries(CATALOG) if "fuzzy" not in e.flags}
+    texts = [lab["title"] for lab in data["lab"]]
+    texts += [hint for lab in data["lab"] for test in lab.get("test", [])
+              for hint in test.get("hints", [])]
+    missing = [text for text in texts if not translated.get(text)]
+    assert texts and not missing, "no Korean for:\n  " + "\n  ".join(map(repr, missing))
+
+
+BRACE = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*(?::[^{}]*)?\}")
+PERCENT = re.compile(r"%(?:\([A-Za-z_]+\))?[-#0 +']*\d*(?:\.\d+)?[sdirfxXc%]")
+SHELL_VARIABLE = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?")
+
+
+def placeholders(text: str, flags: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """{name}s (any order), %-directives (in order: bash's printf cannot reorder) and $VARs."""
+    percent = PERCENT.findall(text) if any(f in flags for f in ("c-format", "python-format")) \
+        else []
+    return sorted(BRACE.findall(text)), percent, sorted(SHELL_VARIABLE.findall(text))
+
+
+def test_placeholders_match_between_english_and_korean() -> None:
+    wrong = []
+    for entry in entries(CATALOG):
+        if entry.msgstr and placeholders(entry.msgid, entry.flags) != \
+                placeholders(entry.msgstr, entry.flags):
+            wrong.append(f"po/ko.po:{entry.line}: {entry.msgid!r} -> {entry.msgstr!r}")
+    assert not wrong, "placeholders differ:\n  " + "\n  ".join(wrong)
+
+
+def test_placeholder_check_finds_a_wrong_translation() -> None:
+    assert placeholders("{n} of {m}", []) != placeholders("{n}개 중 {x}", [])
+    assert placeholders("%s then %d", ["c-format"]) != placeholders("%d 다음 %s", ["c-format"])
+    assert placeholders("${SPEED}x", []) == placeholders("${SPEED}배", [])
+
+
+# --- choosing the language ------------------------------------------------------------------
+
+@pytest.mark.parametrize("environ, explicit, expected", [
+    ({}, None, "en"),
+    ({"LANG": "C.UTF-8"}, None, "en"),
+    ({"LANG": "ko_KR.UTF-8"}, None, "ko"),
+    ({"LANG": "en_US.UTF-8", "LC_MESSAGES": "ko_KR.UTF-8"}, None, "ko"),
+    ({"LANG": "ko_KR.UTF-8", "LC_ALL": "en_US.UTF-8"}, None, "en"),
+    ({"LANG": "ko_KR.UTF-8", "LC_ALL": "C"}, None, "en"),        # C wins, LANGUAGE too
+    ({"LANG": "C", "LANGUAGE": "ko"}, None, "en"),               # gettext ignores LANGUAGE in C
+    ({"LANG": "de_DE.UTF-8", "LANGUAGE": "fr:ko:en"}, None, "ko"),
+    ({"LANG": "ko_KR.UTF-8", "LANGUAGE": "en:ko"}, None, "en"),
+    ({"LANG": "ko_KR.UTF-8", "SOCKLAB_LANG": "en"}, None, "en"),
+    ({"LANG": "C", "SOCKLAB_LANG": "ko"}, None, "ko"),
+    ({"LANG": "C", "SOCKLAB_LANG": "ko"}, "en", "en"),           # --lang before everything
+    ({"LANG": "C"}, "ko", "ko"),
+    ({"LANG": "fr_FR.UTF-8"}, None, "en"),
+])
+def test_language_is_chosen_as_gnu_tools_choose_it(environ: dict[str, str], explicit: str | None,
+                                                   expected: str) -> None:
+    assert i18n.choose(explicit, environ) == expected
+
+
+def socklab(kit: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([PYTHON, "-m", "grader", "--root", str(kit), *args], cwd=KIT,
+                          capture_output=True, text=True, timeout=120, env={**BASE_ENV, **env})
+
+
+@pytest.mark.parametrize("env, args, korean", [
+    ({"LANG": "C"}, ("status",), False),
+    ({"LANG": "ko_KR.UTF-8"}, ("status",), True),
+    ({"LANG": "en_US.UTF-8", "LANGUAGE": "ko"}, ("status",), True),
+    ({"LANG": "ko_KR.UTF-8", "SOCKLAB_LANG": "en"}, ("status",), False),
+    ({"LANG": "C", "SOCKLAB_LANG": "ko"}, ("status",), True),
+    ({"LANG": "ko_KR.UTF-8"}, ("--lang", "en", "status"), False),
+    ({"LANG": "C"}, ("--lang", "ko", "status"), True),
+    ({"LANG": "C"}, ("status", "--lang=ko"), True),
+])
+def test_the_command_line_speaks_the_chosen_language(tmp_path: Path, env: dict[str, str],
+                                                     args: tuple[str, ...], korean: bool) -> None:
+    done = socklab(student_kit(tmp_path / "kit"), env, *args)
+    assert done.returncode == 0, done.stderr
+    if korean:
+        assert "다음: 실습 01 fake" in done.stdout and "시작 전" in done.stdout, done.stdout
+    else:
+        assert "Next: lab 01 fake" in done.stdout and not HANGUL.search(done.stdout), done.stdout
+
+
+def test_usage_errors_and_help_are_korean_too(tmp_path: Path) -> None:
+    kit = student_kit(tmp_path / "kit")
+    wrong = socklab(kit, {"LANG": "ko_KR.UTF-8"}, "tset")
+    assert wrong.returncode == 2
+    assert "사용법: socklab" in wrong.stderr and "잘못된 선택: 'tset'" in wrong.stderr, wrong.stderr
+    unknown = socklab(kit, {"LANG": "ko_KR.UTF-8"}, "hint", "99")
+    assert unknown.returncode == 2 and "'99'라는 실습은 없습니다" in unknown.stderr, unknown.stderr
+    helped = socklab(kit, {"LANG": "C"}, "--lang", "ko", "test", "--help")
+    assert "모든 실패의 메시지를 전부 보여 줍니다" in helped.stdout, helped.stdout
+    english = socklab(kit, {"LANG": "C"}, "tset")
+    assert "invalid choice: 'tset'" in english.stderr and not HANGUL.search(english.stderr)
+
+
+def test_without_msgfmt_korean_falls_back_to_english_in_one_line(tmp_path: Path) -> None:
+    """A machine without gettext still runs: English, and one line saying why."""
+    (tmp_path / "po").mkdir()
+    shutil.copy(CATALOG, tmp_path / "po" / "ko.po")
+    code = ("import sys; from pathlib import Path; from grader import i18n; "
+            "print(i18n.setup('ko', root=Path(sys.argv[1])), i18n._('interrupted'))")
+    done = subprocess.run([PYTHON, "-c", code, str(tmp_path)], capture_output=True, text=True,
+                          env={**BASE_ENV, "PATH": str(tmp_path)}, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["en", "interrupted"]
+    assert len(done.stderr.splitlines()) == 1 and "msgfmt" in done.stderr, done.stderr
+
+
+def test_a_stale_catalog_is_compiled_again(tmp_path: Path) -> None:
+    if not shutil.which("msgfmt"):
+        pytest.skip("msgfmt is missing (Debian package gettext, in make deps)")
+    (tmp_path / "po").mkdir()
+    shutil.copy(CATALOG, tmp_path / "po" / "ko.po")
+    compiled, problem = i18n.compile_catalog(tmp_path)
+    assert compiled is not None and compiled.is_file() and not problem
+    os.utime(compiled, (1, 1))           # older than ko.po: compiled again
+    again, _ = i18n.compile_catalog(tmp_path)
+    assert again is not None and again.stat().st_mtime > 1
+
+
+# --- the Bats harness -----------------------------------------------------------------------
+
+HARNESS_TEST = """
+load ../../lib/socklab
+setup_file() { :; }    # nothing to build: the assertions read files written here
+@test "[lines] a line that differs from the contract" {
+    mkdir -p "$S"
+    printf 'Hello from elsewhere\\n' >"$S/server.stdout"
+    echo "exit 0" >"$S/server.status"
+    : >"$S/transcript"
+    assert_lines server "Hello from server"
+}
+"""
+
+
+def harness_run(tmp_path: Path, env: dict[str, str]) -> str:
+    """A one-test lab that loads the real harness (labs/lib) and fails assert_lines."""
+    if not shutil.which("bats"):
+        pytest.skip("bats is missing (make deps)")
+    kit = tmp_path / "kit"
+    (kit / "labs" / "01-fake" / "tests").mkdir(parents=True)
+    (kit / "labs" / "lib").symlink_to(KIT / "labs" / "lib")
+    (kit / "po").mkdir()
+    shutil.copy(CATALOG, kit / "po" / "ko.po")
+    (kit / "labs" / "01-fake" / "tests" / "fake.bats").write_text(HARNESS_TEST)
+    done = subprocess.run(["bats", "--tap", str(kit / "labs" / "01-fake" / "tests")],
+                          capture_output=True, text=True, timeout=300,
+                          env={**BASE_ENV, "SOCKLAB_IMPL": str(tmp_path), "SOCKLAB_REF": "none",
+                               **env})
+    assert "not ok 1" in done.stdout, done.stdout + done.stderr
+    return done.stdout
+
+
+@pytest.mark.parametrize("env, korean", [
+    ({"LANG": "ko_KR.UTF-8"}, True),
+    ({"LANG": "C", "SOCKLAB_LANG": "ko"}, True),
+    ({"LANG": "C"}, False),
+    ({"LANG": "ko_KR.UTF-8", "SOCKLAB_LANG": "en"}, False),
+])
+def test_the_harness_speaks_the_chosen_language(tmp_path: Path, env: dict[str, str],
+                                                korean: bool) -> None:
+    out = harness_run(tmp_path, env)
+    if korean:
+        assert ("server의 출력: 1번째 줄: 'Hello from server'를 기다렸는데 "
+                "'Hello from elsewhere'가 나왔습니다") in out, out
+        assert "  틀림  Hello from elsewhere" in out and "  기대  Hello from server" in out, out
+        assert "일어난 일, 순서대로:" in out, out
+    else:
+        assert ("server's output: line 1: expected 'Hello from server', got "
+                "'Hello from elsewhere'") in out, out
+        assert "  BAD         Hello from elsewhere" in out and not HANGUL.search(out), out
+
+
+# --- a whole run: no line left in English ---------------------------------------------------
+
+# A table row's fixed columns (status, points, time, test id) and a failure detail's margin.
+TABLE_ROW = re.compile(r"^\s*(?:OK|FAIL|SKIP)\s+\S+\s+\S+\s+[\w.-]+\s{2,}")
+DETAIL = "│"
+# A line of the transcript that a program wrote (the harness's own lines are checked).
+PROGRAM_STREAM = re.compile(r"^\s*\d+\.\d+s\s+\S+ (?:out|err|in)\s")
+HARNESS_STEP = re.compile(r"^\s*\d+\.\d+s\s+harness\s+")
+# The marks of a line-by-line comparison: what follows them is the contract's or the program's.
+COMPARISON_MARK = re.compile(r"^\s+(?:GOOD|BAD|MISSING|UNEXPECTED|expected|맞음|틀림|빠짐|넘침|기대)\s")
+QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|`[^`]*`")
+# Commands, paths, calls, options, numbers, variables: not words of a sentence.
+CODE = re.compile(r"[^\s]*[/=(){}\[\]<>_$\\0-9][^\s]*")
+ENGLISH_WORDS = re.compile(r"(?<![\w'-])[A-Za-z][A-Za-z'-]*(?:[ \t,;]+[A-Za-z][A-Za-z'-]*){2,}"
+                           r"(?![\w'-])")
+
+
+def untranslated(lines: list[str]) -> list[str]:
+    """The lines of a run's output that hold three or more English words in a row (a comma does
+    not end the row; a colon, a bracket or a full stop does), outside what
+    programs printed, the contract's lines, quotes, commands and paths. What programs printed:
+    the indented lines under a heading that ends with ':' (a program's stderr, the commands to
+    reproduce, bytes, the relay's log) and the program lines of the transcript."""
+    found = []
+    data_block = False
+    for line in lines:
+        text = line.split(DETAIL, 1)[1][1:] if DETAIL in line else TABLE_ROW.sub("", line)
+        indented = text.startswith("    ")
+        if HARNESS_STEP.match(text):
+            text = HARNESS_STEP.sub("", text)
+        elif PROGRAM_STREAM.match(text) or COMPARISON_MARK.match(text) or \
+                (data_block and indented):
+            continue
+        else:
+            data_block = text.rstrip().endswith(":")
+        prose = CODE.sub(" ", QUOTED.sub(" ", text))
+        if ENGLISH_WORDS.search(prose):
+            found.append(line)
+    return found
+
+
+def test_the_check_finds_english_and_spares_program_output() -> None:
+    english = ["  FAIL   0/4   4.4s  hello          server's output: line 1 missing: expected "
+               "'Message from client: Hello from client', got nothing more (server: exit 1)",
+               "        │ what happened, in order:",
+               "        │        0.5s  harness        killed server: still running after 3 s"]
+    assert untranslated(english) == english
+    korean = ["  OK     1/1   0.2s  build          server.c와 client.c가 gcc와 clang에서 경고 없이 "
+              "컴파일된다",
+              "        │ server의 stderr:",
+              "        │     server: not implemented yet — see the TODOs in server.c",
+              "        │   빠짐  Message from client: Hello from client",
+              "        │        0.488s  server err     server: not implemented yet — see the TODOs",
+              "        │        0.001s  harness        starts server: /tmp/x/server 48815",
+              "        │ server는 stderr에 'Address already in use'라고 말해야 합니다",
+              "01-tcp-hello — TCP hello   2/21점"]
+    assert untranslated(korean) == []
+
+
+def test_a_korean_run_of_lab_01_shows_no_untranslated_line(tmp_path: Path) -> None:
+    """`socklab test 01` on the skeleton (a copy, so that the student's progress is left alone),
+    every failure shown in full, under a Korean locale."""
+    shutil.copytree(KIT / "skeletons" / "01-tcp-hello", tmp_path / "skeletons" / "01-tcp-hello")
+    done = subprocess.run([str(KIT / "socklab"), "test", "01", "--impl",
+                           str(tmp_path / "skeletons"), "-v"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=RUN_DEADLINE_S,
+                          env={**BASE_ENV, "LANG": "ko_KR.UTF-8"})
+    lines = (done.stdout + done.stderr).splitlines()
+    assert done.returncode == 1 and any(line.startswith("총점:") for line in lines), \
+        done.stdout + done.stderr
+    left = untranslated(lines)
+    assert not left, "lines left in English:\n" + "\n".join(left)
