@@ -188,6 +188,9 @@ def main() -> int:
         subprocess.run(["msgmerge", "--quiet", "--update", "--backup=none",
                         "--no-fuzzy-matching", "--add-location=file", "--sort-by-file",
                         str(catalog), str(TEMPLATE)], check=True, env=TOOLS_ENV)
+        # messages gone from the sources go from the catalog too (git keeps the old ones)
+        subprocess.run(["msgattrib", "--no-obsolete", "--add-location=file", "--sort-by-file",
+                        "-o", str(catalog), str(catalog)], check=True, env=TOOLS_ENV)
     return 0
 
 

@@ -38,8 +38,8 @@ room() {
 assert_room() {
     local result
     slurp result "$S/check.result"
-    [[ $result == ok ]] || fail "$(printf '%s\n' "${result:-chatroom.py wrote no result (a \
-socklab bug)}"; room_context)"
+    [[ $result == ok ]] || fail "$([[ -n $result ]] && printf '%s\n' "$result" ||
+        printf '%s\n' "$(tr_printf 'chatroom.py wrote no result (a socklab bug)')"; room_context)"
 }
 
 # room_context: how each program ended and what it said on stderr, the relay's log, the
@@ -104,10 +104,10 @@ room_context() {
     local host=(no-such-host.invalid '{port}')
     session none impl --args client host --deadline 10
     assert_status client "exit 1"
-    grep -q "no-such-host.invalid" "$S/client.stderr" || fail "$(printf '%s' "the client \
-should say on stderr that no-such-host.invalid does not resolve, naming it (getaddrinfo(3) \
-failed: print the HOST and gai_strerror() of its code)"; session_context)"
-    ! grep -q "Connected" "$S/client.stdout" || fail "$(printf '%s' "the client printed \
+    grep -q "no-such-host.invalid" "$S/client.stderr" || fail "$(tr_printf 'the client should \
+say on stderr that no-such-host.invalid does not resolve, naming it (getaddrinfo(3) failed: \
+print the HOST and gai_strerror() of its code)'; session_context)"
+    ! grep -q "Connected" "$S/client.stdout" || fail "$(tr_printf "the client printed \
 'Connected' for a HOST that does not resolve"; session_context)"
 }
 

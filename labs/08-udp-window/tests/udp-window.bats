@@ -69,7 +69,7 @@ use_lab06_ref() {
 # random_file SIZE: $WORK/sent.bin, SIZE random bytes (4M, 256K...) from the test's seed.
 random_file() {
     "$PYTHON" "$SOCKLAB_LIB/filecheck.py" make "random:$1" "$WORK/sent.bin" --seed "$SEED" ||
-        fail "could not make the test file (a socklab bug)"
+        fail "$(tr_printf 'could not make the test file (a socklab bug)')"
 }
 
 # client_seconds: how long the client of the last session ran, from the harness's stamps.
@@ -120,7 +120,8 @@ assert_relay_log() {
         use_files "seed-$i"
         mkdir -p "$WORK"
         "$PYTHON" "$SOCKLAB_LIB/filecheck.py" make random:4M "$WORK/sent.bin" \
-            --seed "$(( SEED + i ))" || fail "could not make the test file (a socklab bug)"
+            --seed "$(( SEED + i ))" || fail "$(tr_printf 'could not make the test file (a \
+socklab bug)')"
         # Each session its own seed: SEED, SEED + 1, ... (SOCKLAB_SEED=N replays them all).
         session impl impl --deadline "$LOSSY_DEADLINE_S" \
             --relay "$(SOCKLAB_SEED='' relay_cmd udp --seed "$(( SEED + i ))" "${LOSSY[@]}")" &
@@ -148,7 +149,8 @@ assert_relay_log() {
     session impl impl --deadline 30 --prefix server reader --args server to_fifo \
         --relay "$(relay_cmd udp "${SHUFFLING[@]}")"
     assert_transfer
-    grep -q 'reordered' "$S/relay.log" || fail "the relay reordered nothing (a socklab bug)"
+    grep -q 'reordered' "$S/relay.log" || fail "$(tr_printf 'the relay reordered nothing (a \
+socklab bug)')"
 }
 
 @test "[fast-retransmit] a dropped block comes again after 3 duplicate ACKs, not a timeout" {
@@ -198,25 +200,24 @@ assert_relay_log() {
     make_file block-plus
     session impl impl --relay "$(relay_cmd udp --drop-nth DONE:1:s2c)"
     assert_transfer
-    grep -q 'dropped (drop-nth' "$S/relay.log" || fail "$(printf 'the relay never saw the '
-        printf "server's DONE, so it could not drop it"; session_context)"
+    grep -q 'dropped (drop-nth' "$S/relay.log" || fail "$(tr_printf "the relay never saw the \
+server's DONE, so it could not drop it"; session_context)"
 }
 
 @test "[no-server] with no server, the client gives up after about 5 s and exits 1" {
     make_file text
     session none impl --deadline 12
     assert_status client "exit 1"
-    [[ -s "$S/client.stderr" ]] || fail "$(printf 'the client gave up but did not say why on '
-        printf 'stderr'; session_context)"
+    [[ -s "$S/client.stderr" ]] || fail "$(tr_printf 'the client gave up but did not say why on \
+stderr'; session_context)"
     local ran low=$GIVE_UP_LOW_S
     ran=$(client_seconds)
     # A client that connect()s its socket learns at once that nobody listens (ECONNREFUSED):
     # giving up then, and saying so, is right; so is retrying through it until the 5 s.
     ! grep -q "Connection refused" "$S/client.stderr" || low=0
     awk -v s="$ran" -v low="$low" -v high="$GIVE_UP_HIGH_S" \
-        'BEGIN { exit !(s >= low && s <= high) }' || fail "$(printf 'the client should give '
-        printf 'up after about %d s without an answer; it ran for %s s' "$GIVE_UP_S" "$ran"
-        session_context)"
+        'BEGIN { exit !(s >= low && s <= high) }' || fail "$(tr_printf 'the client should give up \
+after about %d s without an answer; it ran for %s s' "$GIVE_UP_S" "$ran"; session_context)"
 }
 
 @test "[dup] a duplicate DATA block is acknowledged again but never written twice" {
@@ -230,14 +231,16 @@ assert_relay_log() {
     local answers
     mapfile -t answers <"$S/client.stdout"
     [[ ${answers[1]:-} == "reply ACK $zero" ]] ||
-        fail "$(printf 'a repeated DATA 0 should be acknowledged again (ACK 0: its first ACK '
-            printf 'may have been lost), got: %s' "${answers[1]:-nothing}"; session_context)"
-    [[ ${answers[3]:-} == "reply ACK $one" ]] ||
-        fail "$(printf 'DATA 0 once more, after DATA 1: the ACK is cumulative, ACK 1 (every '
-            printf 'block up to 1 is written), got: %s' "${answers[3]:-nothing}"
+        fail "$(tr_text nothing 'nothing'; tr_printf 'a repeated DATA 0 should be acknowledged \
+again (ACK 0: its first ACK may have been lost), got: %s' "${answers[1]:-$nothing}"
             session_context)"
-    [[ ${answers[4]:-} == "reply DONE$two" ]] || fail "$(printf 'DONE 2 should be answered with '
-        printf 'DONE 2, got: %s' "${answers[4]:-nothing}"; session_context)"
+    [[ ${answers[3]:-} == "reply ACK $one" ]] ||
+        fail "$(tr_text nothing 'nothing'; tr_printf 'DATA 0 once more, after DATA 1: the ACK is \
+cumulative, ACK 1 (every block up to 1 is written), got: %s' "${answers[3]:-$nothing}"
+            session_context)"
+    [[ ${answers[4]:-} == "reply DONE$two" ]] || fail "$(tr_text nothing 'nothing'
+        tr_printf 'DONE 2 should be answered with DONE 2, got: %s' "${answers[4]:-$nothing}"
+        session_context)"
 }
 
 @test "[ahead] blocks that arrive ahead of a gap are kept, and written when it is filled" {
@@ -251,15 +254,26 @@ assert_relay_log() {
 \"ghi\", DATA 3 \"jkl\", DATA 2 again, DATA 1 \"def\" and DONE 4"
     local answers expected=("reply ACK $n0" "reply ACK $n0" "reply ACK $n0" "reply ACK $n0"
                             "reply ACK $n3" "reply DONE$n4") i
-    local why=("DATA 0 is written: ACK 0" "DATA 2 comes after a gap: a duplicate ACK 0"
-               "DATA 3 too: ACK 0 again" "DATA 2 again: still ACK 0"
-               "DATA 1 fills the gap, and 2 and 3 were kept: ACK 3" "DONE 4: DONE 4")
     mapfile -t answers <"$S/client.stdout"
     for i in "${!expected[@]}"; do
-        [[ ${answers[i]:-} == "${expected[i]}" ]] || fail "$(printf 'answer %d (%s): expected \
-"%s", got "%s"' "$(( i + 1 ))" "${why[i]}" "${expected[i]}" "${answers[i]:-nothing}"
-            session_context)"
+        [[ ${answers[i]:-} == "${expected[i]}" ]] || fail "$(tr_text nothing 'nothing'
+            tr_printf 'answer %d (%s): expected "%s", got "%s"' "$(( i + 1 ))" "$(ahead_why "$i")" \
+                "${expected[i]}" "${answers[i]:-$nothing}"; session_context)"
     done
+}
+
+# ahead_why I: why [ahead]'s answer I is what it is (for its failure message).
+ahead_why() {
+    local why
+    case $1 in
+        0) tr_text why 'DATA 0 is written: ACK 0' ;;
+        1) tr_text why 'DATA 2 comes after a gap: a duplicate ACK 0' ;;
+        2) tr_text why 'DATA 3 too: ACK 0 again' ;;
+        3) tr_text why 'DATA 2 again: still ACK 0' ;;
+        4) tr_text why 'DATA 1 fills the gap, and 2 and 3 were kept: ACK 3' ;;
+        5) tr_text why 'DONE 4: DONE 4' ;;
+    esac
+    printf '%s' "$why"
 }
 
 @test "[missing-input] a missing INPUT: stderr, exit 1, nothing sent" {
@@ -311,10 +325,10 @@ assert_relay_log() {
     local speedup
     speedup=$(awk -v r="$best_ref" -v i="$best_impl" \
         'BEGIN { printf "%.2f", (i > 0 ? r / i : 0) }')
-    awk -v s="$speedup" -v min="$SPEEDUP_MIN" 'BEGIN { exit !(s >= min) }' || fail "$(printf \
+    awk -v s="$speedup" -v min="$SPEEDUP_MIN" 'BEGIN { exit !(s >= min) }' || fail "$(tr_printf \
 "your pair moved 16 MiB in %s s at best, lab 06's reference pair in %s s: %sx as fast, and at \
-least %sx is expected (the contract: 4x). Every run, in seconds:%s" "$best_impl" "$best_ref" \
-        "$speedup" "$SPEEDUP_MIN" "$times")"
+least %sx is expected (the contract: 4x). Every run, in seconds:" "$best_impl" "$best_ref" \
+        "$speedup" "$SPEEDUP_MIN"; printf '%s' "$times")"
 }
 
 @test "[speed-lossy] through 1% loss each way, the transfer keeps its speed" {
@@ -329,7 +343,7 @@ least %sx is expected (the contract: 4x). Every run, in seconds:%s" "$best_impl"
     lossy=$(client_seconds)
     local kept
     kept=$(awk -v c="$clean" -v l="$lossy" 'BEGIN { printf "%.2f", (l > 0 ? c / l : 0) }')
-    awk -v k="$kept" -v min="$LOSSY_SPEED_MIN" 'BEGIN { exit !(k >= min) }' || fail "$(printf \
+    awk -v k="$kept" -v min="$LOSSY_SPEED_MIN" 'BEGIN { exit !(k >= min) }' || fail "$(tr_printf \
 "16 MiB took %s s through the relay without loss and %s s through it at 1%% loss each way: \
 the lossy transfer kept %s of the speed, and at least %s is expected (the contract: 0.5). Are \
 losses repaired by fast retransmit, or does each wait for the timer?" "$clean" "$lossy" "$kept" \

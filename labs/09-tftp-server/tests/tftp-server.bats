@@ -26,8 +26,8 @@ tftp_scenario() {
     "$PYTHON" "$SOCKLAB_LIB/tftppeer.py" "$scenario" --out "$S" --server "${!dir}/server" \
         --work "$WORK" --seed "${SOCKLAB_SEED:-1}" "${extra[@]}" "$@" 3>&-
     slurp result "$S/scenario.result"
-    [[ $result == ok ]] || fail "${result:-the scenario did not finish (a socklab bug?)}\
-$(session_context)"
+    [[ $result == ok ]] || fail "$([[ -n $result ]] && printf '%s' "$result" ||
+        tr_printf 'the scenario did not finish (a socklab bug?)')$(session_context)"
 }
 
 @test "[build] server.c compiles without warnings under gcc and clang" {
