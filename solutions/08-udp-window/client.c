@@ -58,6 +58,15 @@
 #define RTO_INITIAL_US (100 * US_PER_MS) /* before the first measurement */
 #define RTO_MIN_US (50 * US_PER_MS)
 #define RTO_MAX_US (1 * US_PER_S)
+/* While a loss is being repaired, the block just sent again is acknowledged within about a round
+ * trip, or it was lost too (one retransmission in twenty, through 5% loss), or its ACK was.
+ * Waiting a whole RTO for each of those would cost more than fast retransmit saves, so the timer
+ * then waits PROBE_RTTS smoothed round trips, at least PROBE_MIN_US, before sending it once more:
+ * a probe, in the spirit of RFC 8985's tail loss probe. Unanswered, the wait doubles, up to the
+ * RTO itself. A needless probe costs one datagram, not a window. */
+#define PROBE_RTTS 2
+#define PROBE_MIN_US (2 * US_PER_MS)     /* poll() counts milliseconds */
+#define PROBES_MAX 10                    /* doublings: by then the RTO is the shorter wait */
 #define RTT_GAIN_SHIFT 3                 /* SRTT moves 1/8 of the way to each sample */
 #define RTTVAR_GAIN_SHIFT 2              /* RTTVAR moves 1/4 of the way */
 #define RTTVAR_WEIGHT 4                  /* RTO = SRTT + 4 * RTTVAR */
@@ -93,6 +102,7 @@ struct sender {
     uint32_t next;            /* the next block to send for the first time */
     int input_done;           /* INPUT is read to its end: `next` is the number of blocks */
     unsigned dup_acks;        /* ACKs in a row that repeated base - 1 */
+    unsigned probes;          /* probes unanswered in a row, while repairing */
     int recovering;           /* repairing a loss: until recover_end - 1 is acknowledged */
     uint32_t recover_end;     /* `next` when the loss was found ("recover" + 1, RFC 6582) */
     int64_t timer_us;         /* when the retransmission timer was last started */
@@ -270,6 +280,7 @@ static int on_ack(struct sender *tx, uint32_t acked)
         rto_sample(&tx->rto, now - slot_of(tx, acked)->sent_us);
     tx->base = acked + 1;
     tx->dup_acks = 0;
+    tx->probes = 0;
     tx->progress_us = now;
     if (tx->recovering) {
         if (tx->base >= tx->recover_end) {
@@ -286,12 +297,28 @@ static int on_ack(struct sender *tx, uint32_t acked)
     return 0;
 }
 
+/* How long the timer waits for the oldest block in flight: the RTO, or a probe's shorter wait
+ * while a loss is being repaired (see PROBE_RTTS). */
+static int64_t timer_length(const struct sender *tx)
+{
+    int64_t probe;
+
+    if (!tx->recovering || !tx->rto.measured)
+        return tx->rto.rto_us;
+    probe = clamp(PROBE_RTTS * tx->rto.srtt_us, PROBE_MIN_US, tx->rto.rto_us) << tx->probes;
+    return probe < tx->rto.rto_us ? probe : tx->rto.rto_us;
+}
+
 /* The retransmission timer expired: the oldest block, or its every ACK, is lost. */
 static int on_timeout(struct sender *tx, int64_t now)
 {
-    /* Back off (RFC 6298, 5.5): maybe the path is congested rather than lossy. The next
-     * measured round trip brings the timeout back down. */
-    tx->rto.rto_us = clamp(2 * tx->rto.rto_us, RTO_MIN_US, RTO_MAX_US);
+    if (timer_length(tx) < tx->rto.rto_us && tx->probes < PROBES_MAX) {
+        tx->probes++;   /* a probe went unanswered: the next waits twice as long */
+    } else {
+        /* Back off (RFC 6298, 5.5): maybe the path is congested rather than lossy. The next
+         * measured round trip brings the timeout back down. */
+        tx->rto.rto_us = clamp(2 * tx->rto.rto_us, RTO_MIN_US, RTO_MAX_US);
+    }
     tx->dup_acks = 0;
     if (!tx->recovering) {
         tx->recovering = 1;
@@ -312,7 +339,7 @@ static int next_event(struct sender *tx, uint32_t *acked)
     socklen_t from_len = sizeof from;
     int64_t give_up = tx->progress_us + GIVE_UP_US;
     int64_t now = monotonic_us();
-    int64_t resend = tx->timer_us + tx->rto.rto_us;
+    int64_t resend = tx->timer_us + timer_length(tx);
     ssize_t got;
     int ready;
 

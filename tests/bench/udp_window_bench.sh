@@ -22,6 +22,7 @@
 # atftpd: when it is not installed (it conflicts with tftpd-hpa), its package is fetched with
 # `apt-get download` into build/bench/ and run from there, as tests/bench/tftp_bench.sh does.
 set -euo pipefail
+shopt -s inherit_errexit   # a failed check inside $(...) stops the benchmark too
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SIZE_MIB=16
@@ -66,7 +67,9 @@ trap cleanup EXIT
 # --- setup ----------------------------------------------------------------------------------
 
 mkdir -p "$TMP/bin" "$TMP/tftp"
-chmod 777 "$TMP/tftp"    # atftpd drops to the user nobody, who must be able to write there
+# atftpd drops to the user nobody, who must reach the folder it serves and write there
+chmod 755 "$TMP"
+chmod 777 "$TMP/tftp"
 for lab in 06-udp-done 08-udp-window; do
     for program in server client; do
         gcc -std=c11 -O2 -o "$TMP/bin/${lab:0:2}-$program" \
