@@ -435,7 +435,7 @@ static void accept_clients(struct room *room)
                 perror("server: accept (waiting for a client to leave)");
                 room->accepting = false;
             } else if (errno == EINTR || errno == ECONNABORTED) {
-                continue;  /* that client gave up before we took it; see if others wait */
+                continue;  /* a signal, or a client that gave up before we took it */
             } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
                 perror("server: accept");
             }
