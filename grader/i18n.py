@@ -10,7 +10,7 @@ English otherwise. Every program the grader starts (the Bats harness, labs/lib/s
 the choice as SOCKLAB_LANG (child_environment), so that it speaks the same language.
 
 Messages are GNU gettext catalogs: the English text is the msgid, po/ko.po holds the Korean
-(po/README.md says how to add a message). The compiled catalog is never committed:
+(po/extract.py says how to add a message). The compiled catalog is never committed:
 compile_catalog() builds build/locale/ko/LC_MESSAGES/socklab.mo with msgfmt (Debian's package
 `gettext`) when it is missing or older than po/ko.po. Without msgfmt, or with a broken catalog,
 socklab speaks English and says why in one line, never with a traceback.
