@@ -223,6 +223,42 @@ def test_a_stale_catalog_is_compiled_again(tmp_path: Path) -> None:
     assert again is not None and again.stat().st_mtime > 1
 
 
+def test_the_class_report_follows_the_language() -> None:
+    from grader.html_report import render
+    data = {"kit": "socklab", "labs": [{"name": "01-tcp-hello", "title": "TCP hello",
+                                        "max_points": 4, "tests": [{"id": "hello",
+                                                                    "max_points": 4}]}],
+            "students": [{"student": "alice", "status": "graded", "points": 4, "max_points": 4,
+                          "labs": [{"name": "01-tcp-hello", "title": "TCP hello", "points": 4,
+                                    "max_points": 4, "problems": [], "tests": [
+                                        {"id": "hello", "title": "", "status": "OK",
+                                         "points": 4, "max_points": 4, "time_s": 1.0,
+                                         "reason": "", "details": []}]}]}]}
+    try:
+        i18n.setup("ko")
+        korean = render(data)
+        i18n.setup("en")
+        english = render(data)
+    finally:
+        i18n.setup("en")
+    assert '<html lang="ko">' in korean and "반 전체 표" in korean and "테스트별 통과율" in korean
+    assert '<html lang="en">' in english and "Class table" in english
+    assert not HANGUL.search(english)
+
+
+def test_the_python_check_takes_socklab_lang_too(tmp_path: Path) -> None:
+    """grader/python-check, which runs before any Python, follows SOCKLAB_LANG as well."""
+    old = tmp_path / "python3"
+    old.write_text("#!/bin/sh\necho 3.9\n", encoding="utf-8")
+    old.chmod(0o755)
+    for env, korean in (({"LANG": "C", "SOCKLAB_LANG": "ko"}, True),
+                        ({"LANG": "ko_KR.UTF-8", "SOCKLAB_LANG": "en"}, False)):
+        done = subprocess.run([str(KIT / "socklab"), "status"], cwd=KIT, capture_output=True,
+                              text=True, timeout=60,
+                              env={**BASE_ENV, "SOCKLAB_PYTHON_CHECK_WITH": str(old), **env})
+        assert done.returncode == 1 and bool(HANGUL.search(done.stderr)) == korean, done.stderr
+
+
 # --- the Bats harness -----------------------------------------------------------------------
 
 HARNESS_TEST = """
