@@ -25,6 +25,11 @@ import re
 import statistics
 import sys
 from dataclasses import dataclass
+from pathlib import Path
+
+# Messages speak the grader's language (SOCKLAB_LANG, else the locale): grader/i18n.py.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from grader.i18n import _ as tr, setup_for_harness  # noqa: E402
 
 LINE = re.compile(r'^(\d+\.\d+) (c2s|s2c) (\d+) "((?:[^"\\]|\\.)*)"(?:\.\.\.)? (.*)$')
 ESCAPES = {"n": 0x0A, "t": 0x09, "r": 0x0D, '"': 0x22, "\\": 0x5C}
@@ -90,12 +95,15 @@ def window(datagrams: list[Datagram], limit: int) -> int:
             if worst is None or d.number - acked > worst[0]:
                 worst = (d.number - acked, d, acked)
     if worst is None:
-        print("no DATA passed the relay")
+        print(tr("no DATA passed the relay"))
         return 1
     count, datagram, acked = worst
-    where = "before any ACK" if acked < 0 else f"after ACK {acked} had passed"
-    print(f"at most {count} blocks unacknowledged (WINDOW {limit}): the worst was block "
-          f"{datagram.number}, sent {where} (log line {datagram.line}: {datagram.text})")
+    where = tr("before any ACK") if acked < 0 else tr("after ACK {number} had passed").format(
+        number=acked)
+    print(tr("at most {count} blocks unacknowledged (WINDOW {limit}): the worst was block "
+             "{number}, sent {where} (log line {line}: {text})").format(
+        count=count, limit=limit, number=datagram.number, where=where, line=datagram.line,
+        text=datagram.text))
     return 0 if count <= limit else 1
 
 
@@ -107,20 +115,23 @@ def stalls(datagrams: list[Datagram], limit_ms: float) -> int:
         again = next((later for later in datagrams[i + 1:] if later.direction == "c2s"
                       and later.tag == b"DATA" and later.number == d.number), None)
         if again is None:
-            print(f"block {d.number}, dropped at {d.time:.3f} s, never came through again")
+            print(tr("block {number}, dropped at {time:.3f} s, never came through again").format(
+                number=d.number, time=d.time))
             return 1
         dups = [later for later in datagrams[i + 1:] if later.time <= again.time
                 and later.direction == "s2c" and later.tag == b"ACK "
                 and later.number == (d.number or 0) - 1]
         waits.append(again.time - d.time)
-        print(f"block {d.number}: dropped at {d.time:.3f} s, sent again at {again.time:.3f} s "
-              f"({(again.time - d.time) * 1000:.0f} ms later, after {len(dups)} duplicate "
-              f"ACKs of block {(d.number or 0) - 1})")
+        print(tr("block {number}: dropped at {dropped:.3f} s, sent again at {again:.3f} s "
+                 "({later:.0f} ms later, after {count} duplicate ACKs of block {acked})").format(
+            number=d.number, dropped=d.time, again=again.time,
+            later=(again.time - d.time) * 1000, count=len(dups), acked=(d.number or 0) - 1))
     if not waits:
-        print("the relay dropped no DATA on purpose")
+        print(tr("the relay dropped no DATA on purpose"))
         return 1
     median_ms = statistics.median(waits) * 1000
-    print(f"median wait: {median_ms:.0f} ms (at most {limit_ms:.0f} ms expected)")
+    print(tr("median wait: {wait:.0f} ms (at most {limit:.0f} ms expected)").format(
+        wait=median_ms, limit=limit_ms))
     return 0 if median_ms <= limit_ms else 1
 
 
@@ -134,6 +145,7 @@ def main(argv: list[str]) -> int:
     check.add_argument("log")
     check.add_argument("--max-ms", type=float, required=True)
     args = parser.parse_args(argv)
+    setup_for_harness()
     datagrams = read_log(args.log)
     if args.command == "window":
         return window(datagrams, args.max)
