@@ -4,7 +4,7 @@
 #   make check LAB=01        the student's loop: build and test one lab of skeletons/, with a score
 #   make grade               every lab of an implementation tree (IMPL=solutions for the reference)
 #   make test                the kit's own test suite (the reference passes, skeletons fail, ...)
-#   make bench               benchmarks: labs 06 and 09 beside TCP and TFTP, the relay, a class
+#   make bench               benchmarks: labs 06, 08 and 09 beside TCP and TFTP, the relay, a class
 #   make docs                the course as a static HTML site in build/site/ (offline, pandoc)
 #   make release             the student tree (no solutions, no hidden tests) in release/
 #   make check-devcontainer  build .devcontainer/ with podman and run make test inside (slow, root)
@@ -54,6 +54,7 @@ test: deps-test
 bench:
 	@$(PYTHON_CHECK) && grader/install-deps.sh bench
 	tests/bench/udp_done_bench.sh
+	tests/bench/udp_window_bench.sh
 	tests/bench/tftp_bench.sh
 	$(PYTHON) tests/bench/relay_bench.py
 	$(PYTHON) tests/bench/class_bench.py --labs 01 --sizes 25 50 100
