@@ -312,6 +312,21 @@ def test_the_harness_speaks_the_chosen_language(tmp_path: Path, env: dict[str, s
         assert "  BAD         Hello from elsewhere" in out and not HANGUL.search(out), out
 
 
+def test_no_message_of_the_harness_breaks_its_line_inside_single_quotes() -> None:
+    """In single quotes bash keeps a backslash-newline as it is, where xgettext (and the reader)
+    see a continuation: the message would print a stray backslash and never be translated.
+    Long messages continue their line inside double quotes."""
+    broken = []
+    for path in sorted([*KIT.glob("labs/lib/*.bash"), *KIT.glob("labs/*/tests/*.bats"),
+                        *KIT.glob("labs/*/hidden/*.bats")]):
+        text = path.read_text(encoding="utf-8")
+        for found in re.finditer(r"\b(?:tr_printf|tr_text\s+\w+)\s+'([^']*)'", text):
+            if "\\\n" in found.group(1):
+                line = text.count("\n", 0, found.start()) + 1
+                broken.append(f"{path.relative_to(KIT)}:{line}")
+    assert not broken, "a single-quoted message continued with a backslash: " + ", ".join(broken)
+
+
 # --- a whole run: no line left in English ---------------------------------------------------
 
 # A table row's fixed columns (status, points, time, test id) and a failure detail's margin.

@@ -172,8 +172,8 @@ test_coalesce() {
     assert_ok server "${SERVER_OPENING[@]}" "Client: first line" "Client: second line" \
         "Connection closed by client."
     assert_status client "exit 0"
-    [[ $(cat "$S/client.stdout") == $'first answer\nsecond answer' ]] || fail "$(tr_printf 'nc \
-should have received both answers, one line each; it got:')
+    [[ $(cat "$S/client.stdout") == $'first answer\nsecond answer' ]] || fail "$(tr_printf "nc \
+should have received both answers, one line each; it got:")
 $(cat "$S/client.stdout")$(session_context)"
 }
 
@@ -249,8 +249,8 @@ test_bad_peer() {
             fail "$(tr_printf 'the server should first accept the client, printing:'
                 printf '\n    %s\n    %s' "${SERVER_OPENING[@]}"; session_context)"
         status=$(cat "$S/server.status")
-        [[ $status == "exit 0" || $status == "exit 1" ]] || fail "$(tr_printf 'a client sent \
-%s; the server should end with exit 0 or 1, but it ended with %s' "$(describe_input "$input")" \
+        [[ $status == "exit 0" || $status == "exit 1" ]] || fail "$(tr_printf "a client sent \
+%s; the server should end with exit 0 or 1, but it ended with %s" "$(describe_input "$input")" \
             "$status"; hint_status "$status"; session_context)"
         assert_memcheck server "AddressSanitizer/UBSan"
     done

@@ -93,8 +93,8 @@ missing INPUT should say why on stderr (strerror(errno) after fopen(3): 'No such
 directory'); its stderr was: '%s'" "$stderr"; session_context)"
     sent=$(grep -E ' (sendto|sendmsg|sendmmsg)\(| write\(([3-9]|[1-9][0-9]+),' "$S/client.trace" \
         || true)   # grep's status 1: nothing was sent, the good case
-    [[ -z $sent ]] || fail "$(tr_printf 'a client given a missing INPUT sent something (open \
-the file before the socket):'; printf '\n%s' "$sent"; session_context)"
+    [[ -z $sent ]] || fail "$(tr_printf "a client given a missing INPUT sent something (open \
+the file before the socket):"; printf '\n%s' "$sent"; session_context)"
 }
 
 # assert_bad_output: a server whose OUTPUT cannot be created (its folder does not exist) says

@@ -301,8 +301,8 @@ side_options() {
     case $_so_kind in
         none) return 0 ;;
         peer)
-            [[ -n ${given["$_so_side peer"]:-} ]] || fail "$(tr_printf 'session: a peer %s \
-needs --peer %s ARRAY (a socklab bug)' "$_so_side" "$_so_side")"
+            [[ -n ${given["$_so_side peer"]:-} ]] || fail "$(tr_printf "session: a peer %s \
+needs --peer %s ARRAY (a socklab bug)" "$_so_side" "$_so_side")"
             local -n _so_words=${given["$_so_side peer"]}
             join_into _so_joined "${_so_words[@]}"
             _so_options+=("--$_so_side-peer" "$_so_joined") ;;
@@ -366,8 +366,8 @@ require_relay() {
     local dir status
     dir=$(build_relay)
     slurp status "$dir/status"
-    [[ $status == 0 ]] || fail "$(tr_printf 'the relay (labs/lib/relay.c) did not build — a \
-socklab bug: %s' "$(cat "$dir/log" 2>/dev/null)")"
+    [[ $status == 0 ]] || fail "$(tr_printf "the relay (labs/lib/relay.c) did not build — a \
+socklab bug: %s" "$(cat "$dir/log" 2>/dev/null)")"
 }
 
 # seconds_between FROM TO: the seconds (e.g. "5.02") from the transcript's first line matching
@@ -516,12 +516,12 @@ assert_status() {
 
 hint_status() {
     case $1 in
-        timeout) printf '\n'; tr_printf '(it was still running at the deadline and was killed: \
-is it waiting for something that never comes?)' ;;
-        "signal SIGSEGV") printf '\n'; tr_printf '(a segmentation fault: an invalid pointer or \
-an overrun buffer; the sanitizer test shows where)' ;;
-        "signal SIGPIPE") printf '\n'; tr_printf '(SIGPIPE: it wrote to a connection the peer \
-had closed; see MSG_NOSIGNAL in send(2))' ;;
+        timeout) printf '\n'; tr_printf "(it was still running at the deadline and was killed: \
+is it waiting for something that never comes?)" ;;
+        "signal SIGSEGV") printf '\n'; tr_printf "(a segmentation fault: an invalid pointer or \
+an overrun buffer; the sanitizer test shows where)" ;;
+        "signal SIGPIPE") printf '\n'; tr_printf "(SIGPIPE: it wrote to a connection the peer \
+had closed; see MSG_NOSIGNAL in send(2))" ;;
     esac
 }
 
@@ -583,8 +583,8 @@ assert_reuseaddr_traced() {
     # any non-zero value turns the option on: [1], or [2] from an `int yes = 2`
     local none
     [[ $calls =~ SO_REUSEADDR,\ \[[1-9][0-9]*\] ]] || fail "$(tr_text none 'none'
-        tr_printf 'the server never set SO_REUSEADDR (setsockopt(2), socket(7)); its setsockopt \
-calls were:'; printf '\n%s' "${calls:-$none}"
+        tr_printf "the server never set SO_REUSEADDR (setsockopt(2), socket(7)); its setsockopt \
+calls were:"; printf '\n%s' "${calls:-$none}"
         session_context)"
 }
 
@@ -628,8 +628,8 @@ assert_builds() {
         dir=$IMPL_BIN
         [[ $variant == clang ]] && dir=$CLANG_BIN
         slurp status "$dir/status"
-        [[ $status == 0 ]] || fail "$(tr_printf 'the %s build failed (flags: %s); the compiler \
-said:' "$variant" "${CFLAGS_STRICT[*]}")
+        [[ $status == 0 ]] || fail "$(tr_printf "the %s build failed (flags: %s); the compiler \
+said:" "$variant" "${CFLAGS_STRICT[*]}")
 $(head -n 30 "$dir/log")"
     done
 }

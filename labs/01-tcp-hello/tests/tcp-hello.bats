@@ -71,8 +71,8 @@ received '%s', it got '%s'" "Hello from server" "$(cat "$S/client.stdout")")$(se
     assert_bytes "$WORK/received" "Hello from client" \
         "the client should have connected and sent its hello first; what the peer received"
     assert_status client "exit 1"
-    [[ -s "$S/client.stderr" ]] || fail "$(tr_printf 'the client gave up but did not say why on \
-stderr'; session_context)"
+    [[ -s "$S/client.stderr" ]] || fail "$(tr_printf "the client gave up but did not say why on \
+stderr"; session_context)"
 }
 
 @test "[port-in-use] server on a port in use reports the error and exits 1" {

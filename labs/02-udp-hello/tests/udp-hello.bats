@@ -60,9 +60,9 @@ it got '%s'" "$1" "$(cat "$S/client.stdout")")$(session_context)"
     local nc=(nc -u -W 1 -s 127.0.0.2 127.0.0.1 '{port}')
     session impl peer --peer client nc --client-stdin "$WORK/hello" --deadline 5
     assert_ok server "${SERVER_LINES[@]}"
-    [[ $(cat "$S/client.stdout") == "Hello from server" ]] || fail "$(tr_printf 'nc sent its \
+    [[ $(cat "$S/client.stdout") == "Hello from server" ]] || fail "$(tr_printf "nc sent its \
 datagram from 127.0.0.2 and never got the answer there: the server must sendto() the address \
-recvfrom() reported, not one of its own choosing'; session_context)"
+recvfrom() reported, not one of its own choosing"; session_context)"
     assert_status client "exit 0"
 }
 
@@ -76,8 +76,8 @@ recvfrom() reported, not one of its own choosing'; session_context)"
     if [[ -z $received ]]; then
         # A client that never said it sent anything fails on its own lines first.
         grep -qx "Hello message sent" "$S/client.stdout" || assert_ok client "${CLIENT_LINES[@]}"
-        fail "$(tr_printf 'the server at 127.0.0.2 received no hello: the client must send to \
-the HOST it is given (sin_addr = args.host), not to INADDR_ANY'; session_context)"
+        fail "$(tr_printf "the server at 127.0.0.2 received no hello: the client must send to \
+the HOST it is given (sin_addr = args.host), not to INADDR_ANY"; session_context)"
     fi
     [[ $received == "'Hello from client'" ]] || fail "$(tr_printf "the server at 127.0.0.2 \
 received %s, not exactly the 17 bytes '%s'" "$received" "Hello from client"
@@ -96,8 +96,8 @@ strlen(message) bytes, not sizeof)"
     local peer=("$PYTHON" "$PEER" '{port}' --strangers)
     session peer impl --peer server peer --deadline 6
     assert_ok client "${CLIENT_LINES[@]}"
-    grep -q "^sent two stray datagrams" "$S/server.stdout" || fail "$(tr_printf 'the stand-in \
-server did not send its stray datagrams (a socklab bug)'; session_context)"
+    grep -q "^sent two stray datagrams" "$S/server.stdout" || fail "$(tr_printf "the stand-in \
+server did not send its stray datagrams (a socklab bug)"; session_context)"
 }
 
 @test "[no-server] client with no server reports the timeout on stderr and exits 1" {
@@ -113,8 +113,8 @@ server did not send its stray datagrams (a socklab bug)'; session_context)"
     # At most twice as long: room for a loaded machine. The wording is the student's.
     if ! grep -q "Connection refused" "$S/client.stderr"; then
         awk -v w="$waited" -v t="$ANSWER_TIMEOUT_S" 'BEGIN { exit !(w >= t * 0.75) }' \
-            || fail "$(tr_printf 'the client gave up %s s after it started: wait for the \
-answer for %s s before giving up (poll(2), or SO_RCVTIMEO in socket(7))' "$waited" \
+            || fail "$(tr_printf "the client gave up %s s after it started: wait for the \
+answer for %s s before giving up (poll(2), or SO_RCVTIMEO in socket(7))" "$waited" \
             "$ANSWER_TIMEOUT_S"; session_context)"
     fi
     awk -v w="$waited" -v t="$ANSWER_TIMEOUT_S" -v slow="$VALGRIND_SLOWDOWN" \
@@ -128,16 +128,16 @@ contract's %s s" "$waited" "$ANSWER_TIMEOUT_S"; session_context)"
     # 0.25 s for 8 s: a client that starts its 2 s again on each one waits all 8.
     local peer=("$PYTHON" "$PEER" '{port}' --trickle)
     session peer impl --peer server peer --deadline 12 --server-grace 0
-    grep -q "^received 'Hello from client'" "$S/server.stdout" || fail "$(tr_printf 'the client \
-should first send its hello to the server (then wait for the answer)'; session_context)"
+    grep -q "^received 'Hello from client'" "$S/server.stdout" || fail "$(tr_printf "the client \
+should first send its hello to the server (then wait for the answer)"; session_context)"
     assert_status client "exit 1"
     assert_stderr_has client . "why it gave up"
     local waited
     waited=$(seconds_between ' harness +starts client' ' harness +client ended')
     awk -v w="$waited" -v t="$ANSWER_TIMEOUT_S" 'BEGIN { exit !(w <= t * 2) }' \
-        || fail "$(tr_printf 'the client gave up %s s after it started, while strangers kept \
+        || fail "$(tr_printf "the client gave up %s s after it started, while strangers kept \
 sending it datagrams: its %s s must be one deadline for the whole wait, not a timeout that \
-starts again with every datagram (poll(2) with the time left, clock_gettime(2))' "$waited" \
+starts again with every datagram (poll(2) with the time left, clock_gettime(2))" "$waited" \
         "$ANSWER_TIMEOUT_S"; session_context)"
 }
 

@@ -32,8 +32,8 @@ IDLE_HIGH_S=9      # room for a loaded machine; a server that never gives up mee
     local sender=("$PYTHON" "$SOCKLAB_LIB/udppeer.py" send '{port}' abc def '')
     session impl peer --peer client sender
     assert_ok server "$SERVER_DONE"
-    [[ $(cat "$WORK/received.bin") == abcdef ]] || fail "$(tr_printf 'after the datagrams "abc", \
-"def" and an empty one, received.bin should hold "abcdef"; it holds "%s"' \
+    [[ $(cat "$WORK/received.bin") == abcdef ]] || fail "$(tr_printf "after the datagrams \"abc\", \
+\"def\" and an empty one, received.bin should hold \"abcdef\"; it holds \"%s\"" \
             "$(cat "$WORK/received.bin")"; session_context)"
     # The client side: what it sends for a 2500-byte file, seen by a plain receiver.
     "$PYTHON" "$SOCKLAB_LIB/filecheck.py" make random:2500 "$WORK/sent.bin" --seed "$SEED"
@@ -43,8 +43,8 @@ IDLE_HIGH_S=9      # room for a loaded machine; a server that never gives up mee
     local sizes total
     sizes=$(sed -n 's/^datagram \([0-9]*\) bytes$/\1/p' "$S/server.stdout")
     total=$(awk '{ t += $1 } END { print t + 0 }' <<<"$sizes")
-    [[ $(tail -n 1 "$S/server.stdout") == "end mark" ]] || fail "$(tr_printf 'the client should \
-end with an empty datagram; a receiver saw:'; printf '\n%s' "$(cat "$S/server.stdout")"
+    [[ $(tail -n 1 "$S/server.stdout") == "end mark" ]] || fail "$(tr_printf "the client should \
+end with an empty datagram; a receiver saw:"; printf '\n%s' "$(cat "$S/server.stdout")"
         session_context)"
     (( total == 2500 )) || fail "$(tr_printf 'the client sent %s bytes of a 2500-byte file' \
         "$total"; session_context)"
@@ -64,8 +64,8 @@ end with an empty datagram; a receiver saw:'; printf '\n%s' "$(cat "$S/server.st
     local waited
     waited=$(seconds_between ' harness +client ended' ' harness +server ended')
     awk -v s="$waited" -v low="$IDLE_LOW_S" -v high="$IDLE_HIGH_S" \
-        'BEGIN { exit !(s >= low && s <= high) }' || fail "$(tr_printf 'after the last datagram, \
-the server should give up after about %d s of silence; it waited %s s' \
+        'BEGIN { exit !(s >= low && s <= high) }' || fail "$(tr_printf "after the last datagram, \
+the server should give up after about %d s of silence; it waited %s s" \
             "$IDLE_S" "${waited:-?}"; session_context)"
 }
 
@@ -79,12 +79,12 @@ the server should give up after about %d s of silence; it waited %s s' \
                     --save peer.bin)
     session peer impl --peer server receiver --args client to_host
     if [[ ! -s "$S/server.stdout" ]]; then
-        fail "$(tr_printf 'a receiver on 127.0.0.2 got nothing: the client must send to the HOST \
-it is given (args.host), not to INADDR_ANY or a fixed 127.0.0.1'; session_context)"
+        fail "$(tr_printf "a receiver on 127.0.0.2 got nothing: the client must send to the HOST \
+it is given (args.host), not to INADDR_ANY or a fixed 127.0.0.1"; session_context)"
     fi
     cmp -s "$WORK/sent.bin" "$WORK/peer.bin" && grep -qx "end mark" "$S/server.stdout" ||
-        fail "$(tr_printf 'a receiver on 127.0.0.2 got the datagrams below, not the whole file \
-followed by an empty datagram:'; printf '\n%s' "$(head -n 20 "$S/server.stdout")"
+        fail "$(tr_printf "a receiver on 127.0.0.2 got the datagrams below, not the whole file \
+followed by an empty datagram:"; printf '\n%s' "$(head -n 20 "$S/server.stdout")"
             session_context)"
     assert_ok client "$CLIENT_DONE"
 }

@@ -67,8 +67,8 @@ server's DONE, so it could not drop it"; session_context)"
     make_file text
     session none impl --deadline 12
     assert_status client "exit 1"
-    [[ -s "$S/client.stderr" ]] || fail "$(tr_printf 'the client gave up but did not say why on \
-stderr'; session_context)"
+    [[ -s "$S/client.stderr" ]] || fail "$(tr_printf "the client gave up but did not say why on \
+stderr"; session_context)"
     # The client's own run, from the harness's stamps: the harness's start-up, slow on a
     # loaded machine, is not the client's time.
     local ran low=$GIVE_UP_LOW_S
@@ -77,8 +77,8 @@ stderr'; session_context)"
     # giving up then, and saying so, is right; so is retrying through it until the 5 s.
     ! grep -q "Connection refused" "$S/client.stderr" || low=0
     awk -v s="$ran" -v low="$low" -v high="$GIVE_UP_HIGH_S" \
-        'BEGIN { exit !(s >= low && s <= high) }' || fail "$(tr_printf 'the client should give up \
-after about %d s without an answer; it ran for %s s' "$GIVE_UP_S" "$ran"; session_context)"
+        'BEGIN { exit !(s >= low && s <= high) }' || fail "$(tr_printf "the client should give up \
+after about %d s without an answer; it ran for %s s" "$GIVE_UP_S" "$ran"; session_context)"
 }
 
 @test "[dup] a duplicate DATA block is acknowledged again but never written twice" {
@@ -87,14 +87,14 @@ after about %d s without an answer; it ran for %s s' "$GIVE_UP_S" "$ran"; sessio
                   "DATA${zero}abc" "DATA${one}def" "DATA${zero}abc" "DONE${two}")
     session impl peer --peer client sender
     assert_ok server "$SERVER_DONE"
-    [[ $(cat "$WORK/received.bin") == abcdef ]] || fail "$(tr_printf 'after DATA 0 "abc" twice, \
-DATA 1 "def", DATA 0 "abc" again and DONE 2, received.bin should hold "abcdef"; it holds "%s"' \
+    [[ $(cat "$WORK/received.bin") == abcdef ]] || fail "$(tr_printf "after DATA 0 \"abc\" twice, \
+DATA 1 \"def\", DATA 0 \"abc\" again and DONE 2, received.bin should hold \"abcdef\"; it holds \"%s\"" \
         "$(cat "$WORK/received.bin")"; session_context)"
     local answers
     mapfile -t answers <"$S/client.stdout"
     [[ ${answers[1]:-} == "reply ACK $zero" ]] ||
-        fail "$(tr_text nothing 'nothing'; tr_printf 'a repeated DATA 0 should be acknowledged \
-again (its ACK may have been lost), got: %s' "${answers[1]:-$nothing}"; session_context)"
+        fail "$(tr_text nothing 'nothing'; tr_printf "a repeated DATA 0 should be acknowledged \
+again (its ACK may have been lost), got: %s" "${answers[1]:-$nothing}"; session_context)"
     [[ ${answers[4]:-} == "reply DONE$two" ]] || fail "$(tr_text nothing 'nothing'
         tr_printf 'DONE 2 should be answered with DONE 2, got: %s' "${answers[4]:-$nothing}"
         session_context)"

@@ -104,9 +104,9 @@ room_context() {
     local host=(no-such-host.invalid '{port}')
     session none impl --args client host --deadline 10
     assert_status client "exit 1"
-    grep -q "no-such-host.invalid" "$S/client.stderr" || fail "$(tr_printf 'the client should \
+    grep -q "no-such-host.invalid" "$S/client.stderr" || fail "$(tr_printf "the client should \
 say on stderr that no-such-host.invalid does not resolve, naming it (getaddrinfo(3) failed: \
-print the HOST and gai_strerror() of its code)'; session_context)"
+print the HOST and gai_strerror() of its code)"; session_context)"
     ! grep -q "Connected" "$S/client.stdout" || fail "$(tr_printf "the client printed \
 'Connected' for a HOST that does not resolve"; session_context)"
 }

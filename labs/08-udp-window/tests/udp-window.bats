@@ -120,8 +120,8 @@ assert_relay_log() {
         use_files "seed-$i"
         mkdir -p "$WORK"
         "$PYTHON" "$SOCKLAB_LIB/filecheck.py" make random:4M "$WORK/sent.bin" \
-            --seed "$(( SEED + i ))" || fail "$(tr_printf 'could not make the test file (a \
-socklab bug)')"
+            --seed "$(( SEED + i ))" || fail "$(tr_printf "could not make the test file (a \
+socklab bug)")"
         # Each session its own seed: SEED, SEED + 1, ... (SOCKLAB_SEED=N replays them all).
         session impl impl --deadline "$LOSSY_DEADLINE_S" \
             --relay "$(SOCKLAB_SEED='' relay_cmd udp --seed "$(( SEED + i ))" "${LOSSY[@]}")" &
@@ -149,8 +149,8 @@ socklab bug)')"
     session impl impl --deadline 30 --prefix server reader --args server to_fifo \
         --relay "$(relay_cmd udp "${SHUFFLING[@]}")"
     assert_transfer
-    grep -q 'reordered' "$S/relay.log" || fail "$(tr_printf 'the relay reordered nothing (a \
-socklab bug)')"
+    grep -q 'reordered' "$S/relay.log" || fail "$(tr_printf "the relay reordered nothing (a \
+socklab bug)")"
 }
 
 @test "[fast-retransmit] a dropped block comes again after 3 duplicate ACKs, not a timeout" {
@@ -208,16 +208,16 @@ server's DONE, so it could not drop it"; session_context)"
     make_file text
     session none impl --deadline 12
     assert_status client "exit 1"
-    [[ -s "$S/client.stderr" ]] || fail "$(tr_printf 'the client gave up but did not say why on \
-stderr'; session_context)"
+    [[ -s "$S/client.stderr" ]] || fail "$(tr_printf "the client gave up but did not say why on \
+stderr"; session_context)"
     local ran low=$GIVE_UP_LOW_S
     ran=$(client_seconds)
     # A client that connect()s its socket learns at once that nobody listens (ECONNREFUSED):
     # giving up then, and saying so, is right; so is retrying through it until the 5 s.
     ! grep -q "Connection refused" "$S/client.stderr" || low=0
     awk -v s="$ran" -v low="$low" -v high="$GIVE_UP_HIGH_S" \
-        'BEGIN { exit !(s >= low && s <= high) }' || fail "$(tr_printf 'the client should give up \
-after about %d s without an answer; it ran for %s s' "$GIVE_UP_S" "$ran"; session_context)"
+        'BEGIN { exit !(s >= low && s <= high) }' || fail "$(tr_printf "the client should give up \
+after about %d s without an answer; it ran for %s s" "$GIVE_UP_S" "$ran"; session_context)"
 }
 
 @test "[dup] a duplicate DATA block is acknowledged again but never written twice" {
@@ -231,12 +231,12 @@ after about %d s without an answer; it ran for %s s' "$GIVE_UP_S" "$ran"; sessio
     local answers
     mapfile -t answers <"$S/client.stdout"
     [[ ${answers[1]:-} == "reply ACK $zero" ]] ||
-        fail "$(tr_text nothing 'nothing'; tr_printf 'a repeated DATA 0 should be acknowledged \
-again (ACK 0: its first ACK may have been lost), got: %s' "${answers[1]:-$nothing}"
+        fail "$(tr_text nothing 'nothing'; tr_printf "a repeated DATA 0 should be acknowledged \
+again (ACK 0: its first ACK may have been lost), got: %s" "${answers[1]:-$nothing}"
             session_context)"
     [[ ${answers[3]:-} == "reply ACK $one" ]] ||
-        fail "$(tr_text nothing 'nothing'; tr_printf 'DATA 0 once more, after DATA 1: the ACK is \
-cumulative, ACK 1 (every block up to 1 is written), got: %s' "${answers[3]:-$nothing}"
+        fail "$(tr_text nothing 'nothing'; tr_printf "DATA 0 once more, after DATA 1: the ACK is \
+cumulative, ACK 1 (every block up to 1 is written), got: %s" "${answers[3]:-$nothing}"
             session_context)"
     [[ ${answers[4]:-} == "reply DONE$two" ]] || fail "$(tr_text nothing 'nothing'
         tr_printf 'DONE 2 should be answered with DONE 2, got: %s' "${answers[4]:-$nothing}"
