@@ -3,7 +3,9 @@
 # `make test`, inside it: proof that the recipe a Windows or macOS student opens in VS Code or
 # Codespaces gives a working kit.
 #
-#   tests/devcontainer/check.sh          (as root; what `make check-devcontainer` runs)
+#   tests/devcontainer/check.sh [COMMAND...]    (as root; `make check-devcontainer` runs it bare)
+#
+# COMMAND runs in the container instead of `make test`, e.g. `./socklab test 05 --impl solutions`.
 #
 # Steps:
 #   1. install podman, runc and debootstrap (Debian packages) when they are missing;
@@ -11,14 +13,17 @@
 #      registry reachable) built with debootstrap from the Debian mirror and tagged under that
 #      exact name;
 #   3. build the recipe, with the repository's root as the context (as devcontainer.json says);
-#   4. run `make test` in the container, in a copy of the working tree mounted where VS Code
-#      mounts a workspace, with devcontainer.json's runArgs, and no network (the suite needs none).
+#   4. run `make test` in the container, in a copy of the last commit (what a student clones)
+#      mounted where VS Code mounts a workspace, with devcontainer.json's runArgs, and no network
+#      (the suite needs none).
 #
 # Not part of `make test`: the first run downloads a few hundred MB of packages and takes about
 # half an hour on 2 cores. The log is kept in build/devcontainer/ (check.log, test.log).
 #
 # Environment: DEBIAN_MIRROR (default: the first URI of this machine's Debian sources, else
-# deb.debian.org), SOCKLAB_IMAGE (the built image's name, default localhost/socklab-dev:latest).
+# deb.debian.org), SOCKLAB_IMAGE (the built image's name, default localhost/socklab-dev:latest),
+# SOCKLAB_CHECK_TREE=worktree to test the working tree, uncommitted changes included, instead of
+# the last commit.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -138,22 +143,31 @@ built=$SECONDS
 say "built in $((SECONDS - built)) s"
 
 # --- 4. make test inside -------------------------------------------------------------------
-# The working tree as a student would open it (tracked files and new ones, not build outputs),
-# copied so that the run writes nothing here.
+# A copy, so that the run writes nothing here: the last commit, as a student would clone it, or
+# (SOCKLAB_CHECK_TREE=worktree) the working tree's tracked and new files, not build outputs.
 work=$(mktemp -d)
-(cd "$ROOT" && git ls-files -z --cached --others --exclude-standard) \
-    | (cd "$ROOT" && xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh) \
-    | tar -C "$ROOT" --null -T - -c | tar -C "$work" -x
+if [ "${SOCKLAB_CHECK_TREE:-commit}" = worktree ]; then
+    (cd "$ROOT" && git ls-files -z --cached --others --exclude-standard) \
+        | (cd "$ROOT" && xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh) \
+        | tar -C "$ROOT" --null -T - -c | tar -C "$work" -x
+    tree="the working tree"
+else
+    git -C "$ROOT" archive --format=tar HEAD | tar -C "$work" -x
+    tree="commit $(git -C "$ROOT" rev-parse --short HEAD)"
+fi
+command=("$@")
+[ ${#command[@]} -gt 0 ] || command=(make test)
 mapfile -t run_args < <(/usr/bin/python3 -c \
     'import json, sys; print(*json.load(open(sys.argv[1])).get("runArgs", []), sep="\n")' \
     "$SETTINGS")
-say "running make test in the container (runArgs: ${run_args[*]:-none})"
+say "running '${command[*]}' in the container on $tree (runArgs: ${run_args[*]:-none})"
 tested=$SECONDS
 status=0
 "${podman[@]}" run --rm --network none "${run_args[@]}" \
-    -v "$work:$WORKSPACE" -w "$WORKSPACE" "$IMAGE" make test >"$OUT/test.log" 2>&1 || status=$?
-tail -n 40 "$OUT/test.log"
+    -v "$work:$WORKSPACE" -w "$WORKSPACE" "$IMAGE" "${command[@]}" >"$OUT/test.log" 2>&1 || status=$?
+grep -E '^(FAILED|ERROR) ' "$OUT/test.log" || true
+tail -n 5 "$OUT/test.log"
 summary=$(grep -E '^=*.*[0-9]+ (passed|failed)' "$OUT/test.log" | tail -n 1 || true)
-say "make test in the container: exit $status in $((SECONDS - tested)) s: ${summary:-no pytest summary}"
+say "'${command[*]}' in the container: exit $status in $((SECONDS - tested)) s: ${summary:-no pytest summary}"
 say "whole check: $((SECONDS - start)) s; logs in ${OUT#"$ROOT"/}/"
 exit "$status"
