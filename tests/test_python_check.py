@@ -47,7 +47,9 @@ def test_old_python_gets_one_english_line(tmp_path: Path) -> None:
     {"LC_ALL": "ko_KR.UTF-8", "LANG": "en_US.UTF-8"},
     {"LC_MESSAGES": "ko_KR.UTF-8"},
     {"LANG": "en_US.UTF-8", "LANGUAGE": "ko:en"},
-], ids=["LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE"])
+    {"LANG": "fr_FR.UTF-8", "LANGUAGE": "fr:ko"},
+    {"LANG": "en_US.UTF-8", "SOCKLAB_LANG": "ko"},
+], ids=["LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE", "LANGUAGE-list", "SOCKLAB_LANG"])
 def test_old_python_gets_one_korean_line_in_a_korean_locale(tmp_path: Path,
                                                              locale: dict[str, str]) -> None:
     python = stub(tmp_path, "3.9")
@@ -60,6 +62,12 @@ def test_old_python_gets_one_korean_line_in_a_korean_locale(tmp_path: Path,
 
 def test_c_locale_stays_english_whatever_language_says(tmp_path: Path) -> None:
     done = run(["./socklab", "status"], stub(tmp_path, "3.8"), LC_ALL="C", LANGUAGE="ko")
+    assert done.stderr.startswith("socklab: Python 3.11 or newer is needed")
+
+
+def test_socklab_lang_en_wins_over_a_korean_locale(tmp_path: Path) -> None:
+    done = run(["./socklab", "status"], stub(tmp_path, "3.8"), LANG="ko_KR.UTF-8",
+               SOCKLAB_LANG="en")
     assert done.stderr.startswith("socklab: Python 3.11 or newer is needed")
 
 
