@@ -8,13 +8,14 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 from grader import batch, i18n, progress, student
 from grader import manifest as manifest_mod
 from grader.cli_export import add_export_parsers
 from grader.i18n import _
-from grader.report import text_report, write_json
+from grader.report import LiveReport, report_start, text_report, write_json
 from grader.results import LabResult
 from grader.runner import RunConfig, longest_first, run_lab, sandboxed
 
@@ -65,9 +66,10 @@ def warn(warnings: tuple[str, ...] | list[str]) -> None:
 
 
 def run_labs(manifest: manifest_mod.Manifest, labs: list[manifest_mod.Lab],
-             config: RunConfig, jobs: int) -> list[LabResult]:
+             config: RunConfig, jobs: int, live: LiveReport | None = None) -> list[LabResult]:
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        started = {lab.name: pool.submit(run_lab, manifest, lab, config)
+        started = {lab.name: pool.submit(run_lab, manifest, lab, config,
+                                         None if live is None else partial(live.test_done, lab))
                    for lab in longest_first(labs)}
         return [started[lab.name].result() for lab in labs]   # in course order
 
@@ -80,6 +82,7 @@ def cmd_test(args: argparse.Namespace, manifest: manifest_mod.Manifest) -> int:
         print("socklab: " + _("{path}: no such folder").format(path=impl), file=sys.stderr)
         return EXIT_USAGE
     started = time.monotonic()
+    shown = os.path.relpath(impl) if impl.is_relative_to(Path.cwd()) else str(impl)
     with tempfile.TemporaryDirectory(prefix="socklab-build-") as build_dir:
         config, warnings = sandboxed(
             RunConfig(impl_root=impl, build_dir=Path(build_dir),
@@ -87,13 +90,15 @@ def cmd_test(args: argparse.Namespace, manifest: manifest_mod.Manifest) -> int:
                       tests_dirs=("tests", "hidden") if args.hidden else ("tests",)),
             manifest.root, args.sandbox)
         warn(warnings)
-        results = run_labs(manifest, labs, config, args.jobs)
+        report_start(shown + "/")
+        live = LiveReport(labs, sys.stdout, args.details)   # each result as soon as it is known
+        results = run_labs(manifest, labs, config, args.jobs, live)
+        live.close()
     elapsed = time.monotonic() - started
     if impl == (manifest.root / "skeletons").resolve():   # the student's own work: remember
         for lab, result in zip(labs, results):
             progress.save_result(manifest, lab, result.to_dict())
-    shown = os.path.relpath(impl) if impl.is_relative_to(Path.cwd()) else str(impl)
-    text_report(results, shown + "/", elapsed, args.details)
+    text_report(results, shown + "/", elapsed, args.details, streamed=live.single)
     if args.json:
         write_json(args.json, results, str(impl), elapsed)
     lost = any(r.points < r.max_points or r.problems for r in results)

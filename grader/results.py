@@ -6,8 +6,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from grader.i18n import _, test_title
-from grader.manifest import Lab
-from grader.tap import TapRun
+from grader.manifest import Lab, TestSpec
+from grader.tap import TapResult, TapRun
 
 OK, FAIL, SKIP = "OK", "FAIL", "SKIP"
 
@@ -59,28 +59,27 @@ def score(lab: Lab, run: TapRun, time_s: float) -> LabResult:
     for extra in unknown:
         problems.append(_("test {number} ({name}) is not in labs/labs.toml: not scored").format(
             number=extra.number, name=extra.test_id or repr(extra.title)))
-    tests = []
-    for spec in lab.tests:
-        found = by_id.get(spec.id)
-        # Titles come from the Bats files in English; the catalog has them in Korean too.
-        title = test_title(found.title) if found is not None and found.title else ""
-        if found is None:
-            tests.append(TestResult(spec.id, "", 0, spec.points, FAIL,
-                                    reason=_("did not run (the test run stopped before it)")))
-        elif found.skip is not None:
-            tests.append(TestResult(spec.id, title, 0, 0, SKIP, found.time_s,
-                                    reason=_(found.skip)))
-        elif found.ok:
-            tests.append(TestResult(spec.id, title, spec.points, spec.points, OK,
-                                    found.time_s))
-        else:
-            message = found.message
-            reason = first_line(message) or _("failed")
-            if found.timed_out:
-                reason = _("took too long and was stopped (is something waiting forever?)")
-            tests.append(TestResult(spec.id, title, 0, spec.points, FAIL, found.time_s,
-                                    reason=reason, details=message))
+    tests = [test_result(spec, by_id.get(spec.id)) for spec in lab.tests]
     return LabResult(lab.id, lab.name, _(lab.title), tests, time_s, problems)
+
+
+def test_result(spec: TestSpec, found: TapResult | None) -> TestResult:
+    """What one manifest test earned from its Bats result (None: it never ran)."""
+    # Titles come from the Bats files in English; the catalog has them in Korean too.
+    title = test_title(found.title) if found is not None and found.title else ""
+    if found is None:
+        return TestResult(spec.id, "", 0, spec.points, FAIL,
+                          reason=_("did not run (the test run stopped before it)"))
+    if found.skip is not None:
+        return TestResult(spec.id, title, 0, 0, SKIP, found.time_s, reason=_(found.skip))
+    if found.ok:
+        return TestResult(spec.id, title, spec.points, spec.points, OK, found.time_s)
+    message = found.message
+    reason = first_line(message) or _("failed")
+    if found.timed_out:
+        reason = _("took too long and was stopped (is something waiting forever?)")
+    return TestResult(spec.id, title, 0, spec.points, FAIL, found.time_s, reason=reason,
+                      details=message)
 
 
 def failed_everything(lab: Lab, reason: str, time_s: float = 0.0) -> LabResult:

@@ -5,16 +5,19 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader import i18n, sandbox
 from grader.i18n import _
 from grader.manifest import Lab, Manifest
-from grader.results import LabResult, failed_everything, score
-from grader.tap import TapError, parse
+from grader.results import LabResult, TestResult, failed_everything, score, test_result
+from grader.tap import TapError, TapReader, TapResult
 
+STREAM_FORMATTER = Path(__file__).resolve().parent / "bats-stream"   # Bats' extended TAP
 LAB_DEADLINE_S = 900     # a whole lab's run; every test also has its own limit in Bats
 
 
@@ -48,11 +51,29 @@ def longest_first(labs: list[Lab]) -> list[Lab]:
 def bats_command(manifest: Manifest, lab: Lab, config: RunConfig) -> list[str]:
     tests = sorted(str(p) for folder in config.tests_dirs
                    for p in (manifest.lab_dir(lab) / folder).glob("*.bats"))
-    return [*config.outer, "bats", "--tap", "--timing", *tests]
+    # Bats' extended TAP (its `begin` lines tell when a test is complete): results stream
+    return [*config.outer, "bats", "--formatter", str(STREAM_FORMATTER), "--timing", *tests]
 
 
-def run_lab(manifest: Manifest, lab: Lab, config: RunConfig) -> LabResult:
-    """Runs `lab`'s tests and scores the tests `lab` lists (see Lab.without_hidden)."""
+def kill(proc: subprocess.Popen[str]) -> None:
+    """Kills the Bats run's whole process group (it runs in a session of its own)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def announce(lab: Lab, found: TapResult, on_test: Callable[[TestResult], None]) -> None:
+    """Passes a finished test's result on, scored, when the manifest lists it."""
+    spec = lab.test(found.test_id)
+    if spec is not None:
+        on_test(test_result(spec, found))
+
+
+def run_lab(manifest: Manifest, lab: Lab, config: RunConfig,
+            on_test: Callable[[TestResult], None] | None = None) -> LabResult:
+    """Runs `lab`'s tests and scores the tests `lab` lists (see Lab.without_hidden). With
+    `on_test`, each test's result is passed on as soon as Bats reports it, in order."""
     impl = config.impl_root / lab.name
     started = time.monotonic()
     if not impl.is_dir():
@@ -72,21 +93,32 @@ def run_lab(manifest: Manifest, lab: Lab, config: RunConfig) -> LabResult:
                                 cwd=manifest.root, start_new_session=True, text=True)
     except FileNotFoundError:
         return failed_everything(lab, _("bats is not installed: run `make deps`"))
+    reader = TapReader(on_result=None if on_test is None else
+                       lambda found: announce(lab, found, on_test))
+    err_text: list[str] = []
+    err_reader = threading.Thread(target=lambda: err_text.append(proc.stderr.read()
+                                                                 if proc.stderr else ""),
+                                  daemon=True)
+    err_reader.start()
+    stopped: list[bool] = []
+    deadline = threading.Timer(LAB_DEADLINE_S, lambda: (stopped.append(True), kill(proc)))
+    deadline.start()
     try:
-        out, err = proc.communicate(timeout=LAB_DEADLINE_S)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
+        assert proc.stdout is not None
+        for line in proc.stdout:   # as Bats writes it: each result is reported as it comes
+            reader.feed(line)
+        proc.wait()
+    finally:
+        deadline.cancel()
+        kill(proc)   # nothing of this run may outlive it
+    err_reader.join()
+    err = "".join(err_text)
+    if stopped:
         err += "\n" + _("the lab's tests were stopped after {seconds} s").format(
             seconds=LAB_DEADLINE_S)
-    finally:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)   # nothing of this run may outlive it
-        except ProcessLookupError:
-            pass
     elapsed = time.monotonic() - started
     try:
-        run = parse(out)
+        run = reader.finish()
     except TapError as error:
         detail = (err.strip().splitlines() or [""])[-1]
         return failed_everything(lab, f"{error}. {detail}".strip(), elapsed)

@@ -8,6 +8,7 @@ them), and a line out of sequence is reported instead of being counted.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from grader.i18n import _
@@ -50,36 +51,68 @@ class TapRun:
     problems: list[str]
 
 
-def parse(text: str) -> TapRun:
-    planned: int | None = None
-    results: list[TapResult] = []
-    problems: list[str] = []
-    for line in text.splitlines():
-        if planned is None and (plan := PLAN.match(line)):
-            planned = int(plan.group(1))
-            continue
+class TapReader:
+    """Reads Bats' TAP a line at a time, as it arrives. `on_result` hears each result once it
+    is complete (its diagnostics read): when Bats' extended TAP says the next test begins
+    (grader/bats-stream), when the next result comes, or at the end; in order, each once."""
+
+    def __init__(self, on_result: Callable[[TapResult], None] | None = None) -> None:
+        self.planned: int | None = None
+        self.results: list[TapResult] = []
+        self.problems: list[str] = []
+        self.on_result = on_result
+        self.completed = 0      # results already passed to on_result
+
+    def _complete(self) -> None:
+        """Every result read so far is complete: pass on those not passed yet."""
+        while self.completed < len(self.results):
+            self.completed += 1
+            if self.on_result is not None:
+                self.on_result(self.results[self.completed - 1])
+
+    def feed(self, line: str) -> None:
+        line = line.rstrip("\n")
+        if line.startswith("begin "):   # Bats' extended TAP: the next test starts
+            self._complete()
+            return
+        if self.planned is None and (plan := PLAN.match(line)):
+            self.planned = int(plan.group(1))
+            return
         if line.startswith("#"):
-            if results:
-                results[-1].diagnostics.append(line[2:] if line.startswith("# ") else line[1:])
-            continue
+            if self.results:
+                self.results[-1].diagnostics.append(line[2:] if line.startswith("# ")
+                                                    else line[1:])
+            return
         found = RESULT.match(line)
         if not found:
-            continue
+            return
         verdict, number, title, millis, directive, reason = found.groups()
-        if int(number) != len(results) + 1:
-            problems.append(_("result out of sequence ignored: {line}").format(line=repr(line)))
-            continue
+        if int(number) != len(self.results) + 1:
+            self.problems.append(_("result out of sequence ignored: {line}").format(
+                line=repr(line)))
+            return
+        self._complete()
         tagged = TEST_ID.match(title)
-        results.append(TapResult(
+        self.results.append(TapResult(
             number=int(number), ok=verdict == "ok",
             test_id=tagged.group(1) if tagged else "",
             title=tagged.group(2) if tagged else title,
             time_s=int(millis) / 1000 if millis else None,
             skip=(reason or _("skipped")) if directive == "skip" else None,
             timed_out=directive == "timeout"))
-    if planned is None:
-        raise TapError(_("no TAP plan (1..N): the test run did not start"))
-    if len(results) > planned:
-        problems.append(_("{count} results for a plan of {planned}").format(
-            count=len(results), planned=planned))
-    return TapRun(planned=planned, results=results, problems=problems)
+
+    def finish(self) -> TapRun:
+        self._complete()
+        if self.planned is None:
+            raise TapError(_("no TAP plan (1..N): the test run did not start"))
+        if len(self.results) > self.planned:
+            self.problems.append(_("{count} results for a plan of {planned}").format(
+                count=len(self.results), planned=self.planned))
+        return TapRun(planned=self.planned, results=self.results, problems=self.problems)
+
+
+def parse(text: str) -> TapRun:
+    reader = TapReader()
+    for line in text.splitlines():
+        reader.feed(line)
+    return reader.finish()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import time
 from pathlib import Path
 
-from conftest import grade
+from conftest import KIT, PYTHON, grade
 
 MANIFEST = """
 [[lab]]
@@ -145,3 +147,41 @@ def test_later_labs_start_first_and_report_in_course_order(tmp_path: Path) -> No
     assert started.read_text().split() == ["02-fake", "01-fake"]   # the longest first
     assert [lab["id"] for lab in data["labs"]] == ["01", "02"]
     assert out.index("01-fake") < out.index("02-fake")
+
+
+STREAMED_BATS = """
+@test "[build] the folder is there" { [ -d "$SOCKLAB_IMPL" ]; }
+@test "[works] the implementation says yes" {
+    echo "expected yes, got no"
+    false
+}
+@test "[ref] a slow test" {
+    sleep 3
+}
+"""
+
+
+def test_a_single_lab_streams_each_result_as_it_comes(tmp_path: Path) -> None:
+    """`socklab test LAB` prints each test's row when Bats reports it, the first failure in
+    full under it, and ends with the lab's points and the total: a student reads the first
+    failure while the slow tests still run."""
+    root = fake_kit(tmp_path / "kit", bats=STREAMED_BATS)
+    proc = subprocess.Popen(
+        [PYTHON, "-m", "grader", "--root", str(root), "test", "01", "--impl",
+         str(impl_tree(tmp_path, "no")), "--no-sandbox"],
+        cwd=KIT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        env={"PATH": "/usr/local/bin:/usr/bin:/bin", "PYTHONPATH": str(KIT), "NO_COLOR": "1"})
+    assert proc.stdout is not None
+    seen: list[tuple[float, str]] = []
+    for line in proc.stdout:
+        seen.append((time.monotonic(), line.rstrip("\n")))
+    proc.wait(timeout=60)
+    ended = time.monotonic()
+    lines = [line for _, line in seen]
+    failure = next(i for i, line in enumerate(lines) if "FAIL" in line and "works" in line)
+    assert "expected yes, got no" in lines[failure + 1], lines
+    assert ended - seen[failure][0] > 2.0, "the failure was shown only at the end"
+    points = next(i for i, line in enumerate(lines) if "01-fake — Fake lab   " in line)
+    assert failure < points and "3/6 points" in lines[points], lines
+    assert sum("works" in line for line in lines) == 1, "each row is printed once"
+    assert proc.returncode == 1
