@@ -416,8 +416,34 @@ def socket_inodes(pid: int) -> set[str]:
     return inodes
 
 
-def bound_inodes(proto: str, port: int) -> set[str]:
-    """Inodes of the sockets bound to `port` (listening, for TCP), from /proc/net."""
+def hidden_owners(pid: int) -> set[int]:
+    """The users of the members of `pid`'s tree whose descriptors we may not read. Root lacks
+    CAP_SYS_PTRACE in a container run without privileges, so it cannot list the descriptors of
+    a program that the sandbox runs as another user; that user is then the run's own."""
+    owners = set()
+    for member in process_tree(pid):
+        try:
+            fds = os.listdir(f"/proc/{member}/fd")     # listing may work where reading does not
+            if fds:
+                os.readlink(f"/proc/{member}/fd/{fds[0]}")
+            continue
+        except PermissionError:
+            pass
+        except OSError:
+            continue
+        try:
+            status = Path(f"/proc/{member}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("Uid:"):
+                owners.add(int(line.split()[1]))     # the real uid
+    return owners
+
+
+def bound_inodes(proto: str, port: int, owners: set[int] | None = None) -> set[str]:
+    """Inodes of the sockets bound to `port` (listening, for TCP), from /proc/net; only those
+    of `owners` (uids) when given."""
     wanted = TCP_LISTEN if proto == "tcp" else TCP_CLOSE
     found = set()
     for table in (f"/proc/net/{proto}", f"/proc/net/{proto}6"):
@@ -427,7 +453,8 @@ def bound_inodes(proto: str, port: int) -> set[str]:
             continue
         for row in rows:
             cols = row.split()
-            if int(cols[1].rsplit(":", 1)[1], 16) == port and cols[3] == wanted:
+            if int(cols[1].rsplit(":", 1)[1], 16) == port and cols[3] == wanted and \
+                    (owners is None or int(cols[7]) in owners):
                 found.add(cols[9])
     return found
 
@@ -437,7 +464,10 @@ def wait_bound(program: Program, proto: str, port: int, deadline_s: float) -> No
     use up the server's one accept(), and a fixed sleep is either slow or flaky."""
     end = time.monotonic() + deadline_s
     while time.monotonic() < end:
-        if bound_inodes(proto, port) & socket_inodes(program.proc.pid):
+        bound = bound_inodes(proto, port)
+        # Its own socket; or, when its descriptors are hidden from us, one its user holds.
+        if bound and (bound & socket_inodes(program.proc.pid) or
+                      bound_inodes(proto, port, hidden_owners(program.proc.pid))):
             program.transcript.add("harness", tr("{name} is bound to {proto} port {port}").format(
                 name=program.name, proto=proto, port=port))
             return
