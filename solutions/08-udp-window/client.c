@@ -67,8 +67,8 @@
 #define PROBE_RTTS 2
 #define PROBE_MIN_US (2 * US_PER_MS)     /* poll() counts milliseconds */
 #define PROBES_MAX 10                    /* doublings: by then the RTO is the shorter wait */
-#define RTT_GAIN_SHIFT 3                 /* SRTT moves 1/8 of the way to each sample */
-#define RTTVAR_GAIN_SHIFT 2              /* RTTVAR moves 1/4 of the way */
+#define SRTT_GAIN 8                      /* SRTT moves 1/8 of the way to each sample */
+#define RTTVAR_GAIN 4                    /* RTTVAR moves 1/4 of the way */
 #define RTTVAR_WEIGHT 4                  /* RTO = SRTT + 4 * RTTVAR */
 
 /* The retransmission timeout and what it is computed from (RFC 6298, section 2). */
@@ -123,8 +123,9 @@ static void rto_sample(struct rto *rto, int64_t rtt_us)
         rto->measured = 1;
     } else {
         int64_t error = rtt_us - rto->srtt_us;
-        rto->rttvar_us += ((error < 0 ? -error : error) - rto->rttvar_us) >> RTTVAR_GAIN_SHIFT;
-        rto->srtt_us += error >> RTT_GAIN_SHIFT;
+        /* Divided, not shifted: >> on a negative number is implementation-defined in C. */
+        rto->rttvar_us += ((error < 0 ? -error : error) - rto->rttvar_us) / RTTVAR_GAIN;
+        rto->srtt_us += error / SRTT_GAIN;
     }
     rto->rto_us = clamp(rto->srtt_us + RTTVAR_WEIGHT * rto->rttvar_us, RTO_MIN_US, RTO_MAX_US);
 }
