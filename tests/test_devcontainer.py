@@ -12,8 +12,14 @@ import json
 import os
 import re
 import shlex
+import shutil
+import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 KIT = Path(__file__).resolve().parent.parent
 FOLDER = KIT / ".devcontainer"
@@ -107,3 +113,49 @@ def test_check_sh_is_wired_but_not_part_of_make_test() -> None:
 def test_the_student_release_carries_the_dev_container() -> None:
     from grader.release import INCLUDED
     assert ".devcontainer" in INCLUDED
+
+
+# --- a container without privileges: the sandbox's fallback ------------------------------
+
+def test_without_namespaces_the_programs_user_reaches_its_folders(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Root without bubblewrap (a container run without --privileged): the program runs as the
+    plan's user with no mount view, so the 0700 temporary folders leading to its build and its
+    scratch folder must let that user through."""
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv")
+    from grader import sandbox
+    fake = sandbox.Probe(root=True, bwrap=None, bwrap_problem="no namespaces here",
+                         unshare=None, setpriv=True)
+    monkeypatch.setattr(sandbox, "probe", lambda: fake)
+    build = tmp_path / "cache"
+    program = build / "one-build" / "client"
+    program.parent.mkdir(parents=True)
+    program.write_text("#!/bin/sh\nid -u\n: > made-here\n", encoding="utf-8")
+    program.chmod(0o755)
+    work = tmp_path / "run" / "test" / "work"
+    work.mkdir(parents=True)
+    for folder in (build, tmp_path / "run", tmp_path / "run" / "test"):
+        folder.chmod(0o700)                       # as mktemp -d and Bats make them
+    plan = sandbox.plan(build, KIT / "solutions", KIT)
+    assert "--no-bwrap" in plan.wrap and plan.uid is not None
+    done = subprocess.run([*plan.wrap, str(program)], cwd=work, capture_output=True, text=True,
+                          timeout=30, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(plan.uid)
+    assert (work / "made-here").exists()
+
+
+def test_a_bind_is_seen_by_its_user_when_descriptors_are_hidden() -> None:
+    """labs/lib/session.py: a socket is told apart by the user that holds it (the fallback when
+    root may not read a sandboxed program's descriptors)."""
+    sys.path.insert(0, str(KIT / "labs" / "lib"))
+    import session
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        assert session.bound_inodes("tcp", port, {os.getuid()})
+        assert not session.bound_inodes("tcp", port, {os.getuid() + 1})
+        assert not session.bound_inodes("tcp", port, set())
+        assert session.hidden_owners(os.getpid()) == set()   # our own are readable
