@@ -66,7 +66,7 @@ docs:
 release: deps
 	$(SOCKLAB) release -o release
 
-# Not part of test: it downloads a Debian base and the kit's packages (about half an hour).
+# Not part of test: it downloads a Debian base and the kit's packages, and takes about an hour.
 check-devcontainer:
 	tests/devcontainer/check.sh
 

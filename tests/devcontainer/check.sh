@@ -17,8 +17,9 @@
 #      mounted where VS Code mounts a workspace, with devcontainer.json's runArgs, and no network
 #      (the suite needs none).
 #
-# Not part of `make test`: the first run downloads a few hundred MB of packages and takes about
-# half an hour on 2 cores. The log is kept in build/devcontainer/ (check.log, test.log).
+# Not part of `make test`: the first run downloads about 360 MB of packages and took 65 minutes
+# on 2 busy cores (the image 8, make test inside 55); later runs reuse the image. The logs are
+# kept in build/devcontainer/ (check.log, build.log, test.log).
 #
 # Environment: DEBIAN_MIRROR (default: the first URI of this machine's Debian sources, else
 # deb.debian.org), SOCKLAB_IMAGE (the built image's name, default localhost/socklab-dev:latest),
