@@ -1318,10 +1318,15 @@ def check_client_poll(room: Room) -> None:
         stand_in.send(f"guest2: and another, {number}")
     for number in range(3):
         client_prints(room, client, f"guest2: and another, {number}", "")
-    client.send("one")
-    client.send("two")
-    stand_in.expect("one", "two lines typed at once")
-    stand_in.expect("two", "two lines typed at once: read(2) stdin, not stdio")
+    client.send("one\ntwo")       # two lines in one write, as when a user pastes them
+    stand_in.expect("one", "the first of two lines pasted at once")
+    try:
+        stand_in.expect("two", "the second of two lines pasted at once")
+    except CheckFailed as failure:
+        raise CheckFailed(f"{failure}\nA client that reads stdin with stdio (fgets(3), "
+                          f"getline(3)) after poll(2) gets the first line, while the second "
+                          f"waits in stdio's buffer, where poll() cannot see it. read(2) the "
+                          f"descriptor and send what came.") from None
     client.close_stdin()
     stand_in.expect_closed("the end of its input")
     status = client.wait(EXIT_S * room.slow)
