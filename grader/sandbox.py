@@ -133,7 +133,7 @@ def _outer_bwrap(bwrap: str, keep: list[Path]) -> tuple[str, ...]:
     argv = [bwrap, "--unshare-net", "--unshare-pid", "--unshare-ipc", "--die-with-parent",
             "--dev-bind", "/", "/", "--proc", "/proc",
             "--size", str(OUTER_TMP_SIZE), "--perms", "1777", "--tmpfs", "/tmp"]
-    for path in keep:
+    for path in dict.fromkeys(keep):   # each once
         if _under_tmp(path) and path.exists():
             real = str(path.resolve())
             argv += ["--bind", real, real]
@@ -160,8 +160,10 @@ def plan(build_dir: Path, impl_root: Path, kit_root: Path = KIT_ROOT, enabled: b
     warnings: list[str] = []
     build_dir = build_dir.resolve()
     if found.bwrap:
+        # KIT_ROOT: the grader's own files (grader/bats-stream, Bats' formatter), which may
+        # live apart from the kit whose labs are graded (a test's small fake kit)
         outer = _outer_bwrap(found.bwrap, [build_dir, impl_root.resolve(), kit_root.resolve(),
-                                           *(path.resolve() for path in also)])
+                                           KIT_ROOT, *(path.resolve() for path in also)])
         scratch = Path("/tmp")
     elif found.unshare:
         outer = _outer_unshare(found.unshare)
