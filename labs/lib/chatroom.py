@@ -111,9 +111,12 @@ class Guest:
             self.sock.connect((host, port or room.port))
         except OSError as error:
             self.sock.close()
+            ended = room.server.poll_status() if room.server else "running"
+            state = ("is the server still listening (and on IPv6 and IPv4)?"
+                     if ended == "running" else f"the server has ended: {ended}")
             raise CheckFailed(f"{self.label} could not connect to the room at {host} port "
-                              f"{port or room.port}: {error.strerror or error} — is the server "
-                              f"still listening (and on IPv6 and IPv4)?") from None
+                              f"{port or room.port}: {error.strerror or error} — "
+                              f"{state}") from None
         self.sock.settimeout(None)
         room.guests.append(self)
         self.reader: threading.Thread | None = None
