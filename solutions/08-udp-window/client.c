@@ -58,12 +58,15 @@
 #define RTO_INITIAL_US (100 * US_PER_MS) /* before the first measurement */
 #define RTO_MIN_US (50 * US_PER_MS)
 #define RTO_MAX_US (1 * US_PER_S)
-/* While a loss is being repaired, the block just sent again is acknowledged within about a round
+/* When a loss is being repaired, the block just sent again is acknowledged within about a round
  * trip, or it was lost too (one retransmission in twenty, through 5% loss), or its ACK was.
  * Waiting a whole RTO for each of those would cost more than fast retransmit saves, so the timer
- * then waits PROBE_RTTS smoothed round trips, at least PROBE_MIN_US, before sending it once more:
- * a probe, in the spirit of RFC 8985's tail loss probe. Unanswered, the wait doubles, up to the
- * RTO itself. A needless probe costs one datagram, not a window. */
+ * then waits PROBE_RTTS smoothed round trips, at least PROBE_MIN_US, before sending the oldest
+ * block once more: a probe, in the spirit of RFC 8985's tail loss probe. The same short wait
+ * serves when a loss is suspected but fast retransmit may not act (three duplicate ACKs within
+ * the last repair, see on_ack()), and at the tail of the file, where no later block will
+ * produce duplicate ACKs. Unanswered, the wait doubles, up to the RTO itself. A needless probe
+ * costs one datagram, not a window. */
 #define PROBE_RTTS 2
 #define PROBE_MIN_US (2 * US_PER_MS)     /* poll() counts milliseconds */
 #define PROBES_MAX 10                    /* doublings: by then the RTO is the shorter wait */
@@ -299,12 +302,13 @@ static int on_ack(struct sender *tx, uint32_t acked)
 }
 
 /* How long the timer waits for the oldest block in flight: the RTO, or a probe's shorter wait
- * while a loss is being repaired (see PROBE_RTTS). */
+ * (see PROBE_RTTS) while a loss is repaired or suspected, or at the tail of the file. */
 static int64_t timer_length(const struct sender *tx)
 {
+    int suspect = tx->recovering || tx->dup_acks >= DUP_ACK_THRESHOLD || tx->input_done;
     int64_t probe;
 
-    if (!tx->recovering || !tx->rto.measured)
+    if (!suspect || !tx->rto.measured)
         return tx->rto.rto_us;
     probe = clamp(PROBE_RTTS * tx->rto.srtt_us, PROBE_MIN_US, tx->rto.rto_us) << tx->probes;
     return probe < tx->rto.rto_us ? probe : tx->rto.rto_us;
