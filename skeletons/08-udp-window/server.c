@@ -84,9 +84,9 @@ int main(int argc, char **argv)
     /* TODO(step 1): as in lab 06: a UDP socket with SO_REUSEADDR, bound to args.port on every
      *               interface; calloc() WINDOW_MAX held blocks; open args.path with
      *               fopen(..., "wb") (on failure: the path and strerror(errno) on stderr,
-     *               exit 1). A sender with a large window sends bursts of up to 1024
-     *               datagrams: a larger receive buffer (SO_RCVBUF, socket(7)) keeps the end
-     *               of a burst from being dropped. See socket(2), bind(2), calloc(3). */
+     *               exit 1). The socket's default receive buffer holds about 90 blocks:
+     *               the default window of 64 fits (socket(7), SO_RCVBUF, says how to ask for
+     *               more). See socket(2), bind(2), calloc(3). */
     /* TODO(step 2): as in lab 06: receive datagrams (recvfrom() with MSG_TRUNC into a buffer
      *               of PACKET_MAX bytes, packet_decode()); the first valid one tells you the
      *               client; ignore anyone else and PACKET_INVALID. Give up (stderr, exit 1)

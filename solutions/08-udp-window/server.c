@@ -31,13 +31,6 @@
 #define DEFAULT_OUTPUT "received_file.txt"  /* the lesson's file name */
 #define SILENCE_LIMIT_US (5 * US_PER_S)  /* a started client silent this long has given up */
 #define LINGER_US (1 * US_PER_S)         /* how long we stay to answer a repeated DONE */
-/* Room for a whole window of the largest datagrams. The kernel counts a queued 1032-byte
- * datagram as 2304 bytes, its bookkeeping included (`ss -uam` shows it), and doubles what we
- * ask for to make room for that (socket(7)); its default, 208 KiB, holds 92 of them, and a
- * sender with a larger window would lose the end of each burst. Asking for WINDOW_MAX *
- * PACKET_MAX would hold ~900: twice that holds them all. Linux caps the request at
- * net.core.rmem_max; a smaller buffer costs speed, not correctness. */
-#define RECEIVE_BUFFER_BYTES (2 * WINDOW_MAX * PACKET_MAX)
 #define OUTPUT_BUFFER_BYTES (64 * 1024)  /* stdio's buffer for OUTPUT: one write(2) per 64
                                             blocks instead of one per 4 */
 /* Datagrams taken in, and ACKs sent, per system call. At full speed tens of DATA are waiting
@@ -266,7 +259,6 @@ int main(int argc, char **argv)
     uint32_t number = 0;
     size_t length = 0;
     int reuse = 1;
-    int buffer_bytes = RECEIVE_BUFFER_BYTES;
     enum packet_kind kind = PACKET_INVALID;
     int ready;
     int status = EXIT_FAILURE;
@@ -283,10 +275,13 @@ int main(int argc, char **argv)
         perror("server: setsockopt SO_REUSEADDR");
         goto cleanup;
     }
-    if (setsockopt(rx.sock, SOL_SOCKET, SO_RCVBUF, &buffer_bytes, sizeof buffer_bytes) < 0) {
-        perror("server: setsockopt SO_RCVBUF");
-        goto cleanup;
-    }
+    /* The receive buffer stays the kernel's default, 208 KiB. The kernel counts a queued
+     * 1032-byte datagram as 2304 bytes, its bookkeeping included (`ss -uam` shows it), so the
+     * default holds 92: the default window of 64, and some to spare. A client with a larger
+     * window may lose the end of a burst here, and repairs it, a little slower. A buffer of
+     * thousands (SO_RCVBUF, up to net.core.rmem_max) would spare it that, but would also let a
+     * sender that ignores flow control get away with it on an idle machine, and fail on a busy
+     * one: the window, not the buffer, is what keeps the receiver from drowning. */
     address.sin_family = AF_INET;
     address.sin_addr = args.host;          /* INADDR_ANY: every interface of this machine */
     address.sin_port = htons(args.port);
