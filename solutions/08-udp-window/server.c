@@ -94,7 +94,7 @@ static int flush_acks(struct receiver *rx)
             perror("server: sendmmsg");
             return -1;
         }
-        sent += (unsigned)n;   /* it may send fewer than asked: the rest goes next turn */
+        sent += (unsigned)n;   /* it may send fewer than asked: then again, with the rest */
     }
     rx->out_count = 0;
     return 0;
@@ -134,7 +134,8 @@ static int receive_packet(struct receiver *rx, int64_t deadline_us, const char *
                           enum packet_kind *kind, uint32_t *number, size_t *length)
 {
     for (;;) {
-        struct mmsghdr *taken;
+        const struct mmsghdr *taken;
+        unsigned i;
         int got;
 
         if (rx->in_next == rx->in_count) {
@@ -153,18 +154,17 @@ static int receive_packet(struct receiver *rx, int64_t deadline_us, const char *
                 return got;
             continue;
         }
-        taken = &rx->in[rx->in_next];
-        *packet = rx->in_packets[rx->in_next];
-        rx->in_next++;
+        i = rx->in_next++;
+        taken = &rx->in[i];
+        *packet = rx->in_packets[i];
         /* A datagram longer than PACKET_MAX was cut short (MSG_TRUNC): none of ours is. */
         if (taken->msg_hdr.msg_flags & MSG_TRUNC)
             continue;
         *kind = packet_decode(*packet, taken->msg_len, number);
-        if (*kind == PACKET_INVALID ||
-            (rx->started && !same_peer(&rx->in_from[rx->in_next - 1], &rx->client)))
+        if (*kind == PACKET_INVALID || (rx->started && !same_peer(&rx->in_from[i], &rx->client)))
             continue;
         if (!rx->started) {
-            rx->client = rx->in_from[rx->in_next - 1];
+            rx->client = rx->in_from[i];
             rx->started = 1;
         }
         *length = taken->msg_len;
