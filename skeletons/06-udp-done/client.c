@@ -33,13 +33,15 @@
  * (docs/concepts/reliability.md, "Where lab 06 departs from RFC 6298"):
  * - first RTO 100 ms, not 1 s: only the first block waits on it, and a loss there is cheaper;
  * - floor 1 ms, not 1 s: at a 1 s floor every lost datagram would cost a second;
- * - ceiling 1 s, not 60 s or more: backing off further would waste the 5 s before giving up;
+ * - ceiling 500 ms, not 60 s or more: half the server's 1 s linger (LINGER_US in server.c),
+ *   so a repeated DONE reaches a server still lingering even when the machine is busy
+ *   (a 1 s wait would race the linger's end and lose about half the time);
  * - no G term (RTO = SRTT + max(G, 4 * RTTVAR)): round trips are timed in microseconds, so
  *   G would be 1 us, and wait_readable() rounds up to whole milliseconds anyway.
  */
 #define RTO_INITIAL_US (100 * US_PER_MS) /* before the first measurement */
 #define RTO_MIN_US (1 * US_PER_MS)       /* a loopback round trip is ~50 us; poll() counts ms */
-#define RTO_MAX_US (1 * US_PER_S)        /* backing off further would waste the 5 s */
+#define RTO_MAX_US (500 * US_PER_MS)     /* below the server's 1 s linger, see above */
 
 /* The retransmission timeout and what it is computed from (RFC 6298, section 2). */
 struct rto {

@@ -39,11 +39,12 @@
  * RFC 6298's timer, as in lab 06, but with a higher floor (docs/concepts/windows.md): fast
  * retransmit repairs most losses within a round trip, so the timer is only for what it
  * cannot see, and a floor well above a loopback round trip keeps a busy machine's scheduling
- * delays from firing it by mistake.
+ * delays from firing it by mistake. The ceiling, as in lab 06, is half the server's 1 s
+ * linger (LINGER_US in server.c), so a repeated DONE reaches a server still lingering.
  */
 #define RTO_INITIAL_US (100 * US_PER_MS) /* before the first measurement */
 #define RTO_MIN_US (50 * US_PER_MS)
-#define RTO_MAX_US (1 * US_PER_S)        /* backing off further would waste the 5 s */
+#define RTO_MAX_US (500 * US_PER_MS)     /* below the server's 1 s linger, see above */
 
 /* The retransmission timeout and what it is computed from (RFC 6298, section 2). */
 struct rto {

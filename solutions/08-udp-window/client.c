@@ -58,11 +58,12 @@
  *   a loopback round trip costs little, and it keeps a busy machine, which may not run us
  *   or the server for tens of milliseconds, from firing the timer by mistake — each false
  *   alarm sends up to a whole window again;
- * - ceiling 1 s: backing off further would waste the 5 s before giving up.
+ * - ceiling 500 ms, as in lab 06: half the server's 1 s linger (LINGER_US in server.c), so
+ *   a repeated DONE reaches a server still lingering even when the machine is busy.
  */
 #define RTO_INITIAL_US (100 * US_PER_MS) /* before the first measurement */
 #define RTO_MIN_US (50 * US_PER_MS)
-#define RTO_MAX_US (1 * US_PER_S)
+#define RTO_MAX_US (500 * US_PER_MS)     /* below the server's 1 s linger, see above */
 /* When a loss is being repaired, the block just sent again is acknowledged within about a round
  * trip, or it was lost too (one retransmission in twenty, through 5% loss), or its ACK was.
  * Waiting a whole RTO for each of those would cost more than fast retransmit saves, so the timer

@@ -14,7 +14,7 @@ GIVE_UP_S=5        # the contract: the client gives up after 5 s without an answ
 GIVE_UP_LOW_S=4    # a client that gives up sooner takes a slow server for a gone one
 GIVE_UP_HIGH_S=9   # room for a loaded machine; a client that never gives up meets --deadline
 # The lossy link's limit (docs/contract.md): 256 KiB through it within LOSSY_DEADLINE_S. A
-# sender with a fixed 1 s retransmission timeout, slow but correct, needs about 28 s.
+# sender with a fixed 500 ms retransmission timeout, slow but correct, needs 15 to 25 s.
 LOSSY_DEADLINE_S=50
 export BATS_TEST_TIMEOUT=90   # above LOSSY_DEADLINE_S, with room for the checks
 
