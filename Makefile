@@ -58,6 +58,7 @@ bench:
 	tests/bench/tftp_bench.sh
 	$(PYTHON) tests/bench/relay_bench.py
 	$(PYTHON) tests/bench/class_bench.py --labs 01 --sizes 25 50 100
+	$(PYTHON) tests/bench/speed_bench.py
 
 docs:
 	@$(PYTHON_CHECK) && grader/install-deps.sh docs
