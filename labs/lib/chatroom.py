@@ -42,7 +42,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import session
-from session import Program, Transcript
+# Messages speak the grader's language (SOCKLAB_LANG, else the locale): session.py's `tr`, which
+# is grader/i18n.py's `_`. The lines of the contract inside them stay as the contract says.
+from session import Program, Transcript, mark, tr
 
 LINE_S = session.LINE_DEADLINE_S   # an expected line may take this long to appear
 CONNECT_S = 2.0                    # a connection to the room may take this long
@@ -77,11 +79,16 @@ class CheckFailed(Exception):
     """The check's first broken expectation: what was expected, what happened, where to look."""
 
 
+class ConnectionGone(CheckFailed):
+    """A harness client could not send: the server had closed or reset its connection."""
+
+
 def shown(text: str) -> str:
     """A line as a failure message shows it: quoted, and cut when long."""
     if len(text) <= SHOWN_CHARS:
         return repr(text)
-    return f"{text[:SHOWN_CHARS]!r}... ({len(text)} characters)"
+    return tr("{text}... ({count} characters)").format(text=repr(text[:SHOWN_CHARS]),
+                                                       count=len(text))
 
 
 # --- the harness's own clients ------------------------------------------------------------
@@ -94,7 +101,7 @@ class Guest:
                  rcvbuf: int | None = None, port: int | None = None, label: str = "") -> None:
         self.room = room
         self.host = host
-        self.label = label or f"a client over {host}"
+        self.label = label or tr("a client over {host}").format(host=host)
         self.name = "?"                     # guestN, once the server has said
         self.lines: list[str] = []
         self.consumed = 0                   # lines already checked by expect()
@@ -112,11 +119,13 @@ class Guest:
         except OSError as error:
             self.sock.close()
             ended = room.server.poll_status() if room.server else "running"
-            state = ("is the server still listening (and on IPv6 and IPv4)?"
-                     if ended == "running" else f"the server has ended: {ended}")
-            raise CheckFailed(f"{self.label} could not connect to the room at {host} port "
-                              f"{port or room.port}: {error.strerror or error} — "
-                              f"{state}") from None
+            state = (tr("is the server still listening (and on IPv6 and IPv4)?")
+                     if ended == "running" else
+                     tr("the server has ended: {status}").format(status=ended))
+            raise CheckFailed(tr("{who} could not connect to the room at {host} port {port}: "
+                                 "{error} — {state}").format(
+                who=self.label, host=host, port=port or room.port,
+                error=error.strerror or error, state=state)) from None
         self.sock.settimeout(None)
         room.guests.append(self)
         self.reader: threading.Thread | None = None
@@ -137,7 +146,8 @@ class Guest:
             if not data:
                 with self.arrived:
                     if pending:
-                        self.lines.append(pending.decode("utf-8", "replace") + "  [no newline]")
+                        self.lines.append(pending.decode("utf-8", "replace") + "  "
+                                          + tr("[no newline]"))
                     self.eof = True
                     self.arrived.notify_all()
                 return
@@ -160,23 +170,25 @@ class Guest:
             left = end - time.monotonic()
             _, writable, _ = select.select([], [self.sock], [], max(left, 0))
             if not writable:
-                raise CheckFailed(
-                    f"{self.who()} could not send for {limit:g} s: the server stopped reading "
-                    f"its connection ({len(data) - len(view)} of {len(data)} bytes taken). A "
-                    f"server that waits on one client (a blocking recv() or send()) stops "
-                    f"reading all the others.")
+                raise CheckFailed(tr(
+                    "{who} could not send for {seconds} s: the server stopped reading its "
+                    "connection ({taken} of {total} bytes taken). A server that waits on one "
+                    "client (a blocking recv() or send()) stops reading all the others.").format(
+                    who=self.who(), seconds=f"{limit:g}", taken=len(data) - len(view),
+                    total=len(data)))
             try:
                 sent = self.sock.send(view, socket.MSG_DONTWAIT)
             except BlockingIOError:
                 continue
             except OSError as error:
-                raise CheckFailed(f"{self.who()} could not send: {error.strerror or error} "
-                                  f"(the server closed or reset its connection)") from None
+                raise ConnectionGone(tr("{who} could not send: {error} (the server closed or "
+                                        "reset its connection)").format(
+                    who=self.who(), error=error.strerror or error)) from None
             view = view[sent:]
 
     def send(self, text: str, *, quiet: bool = False) -> None:
         if not quiet:
-            self.room.note(f"{self.who()} sends {shown(text)}")
+            self.room.note(tr("{who} sends {text}").format(who=self.who(), text=shown(text)))
         self.send_bytes(text.encode() + b"\n")
 
     # receiving ---------------------------------------------------------------------------
@@ -197,37 +209,42 @@ class Guest:
 
     def state(self) -> str:
         if self.error:
-            return f"its connection failed: {self.error}"
+            return tr("its connection failed: {error}").format(error=self.error)
         if self.eof:
-            return "the server closed its connection"
-        return "its connection is still open"
+            return tr("the server closed its connection")
+        return tr("its connection is still open")
 
     def expect(self, line: str, *, why: str = "", within: float = LINE_S) -> None:
         """The next line this client receives is exactly `line`."""
         if not self._wait(self.consumed + 1, within):
-            raise CheckFailed(
-                f"{self.who()} should have received {shown(line)}{why} within "
-                f"{within * self.room.slow:g} s, but nothing more came ({self.state()}).\n"
-                f"{self.report()}")
+            raise CheckFailed(tr("{who} should have received {line}{why} within {seconds} s, "
+                                 "but nothing more came ({state}).").format(
+                who=self.who(), line=shown(line), why=why, seconds=f"{within * self.room.slow:g}",
+                state=self.state()) + "\n" + self.report())
         got = self.lines[self.consumed]
         self.consumed += 1
         if got != line:
-            raise CheckFailed(f"{self.who()} should have received {shown(line)}{why}, but "
-                              f"received {shown(got)}.\n{self.report()}")
+            raise CheckFailed(self.unexpected(line, got, why))
+
+    def unexpected(self, line: str, got: str, why: str = "") -> str:
+        """The message for a line received where `line` was due."""
+        return tr("{who} should have received {line}{why}, but received {got}.").format(
+            who=self.who(), line=shown(line), why=why, got=shown(got)) + "\n" + self.report()
 
     def join(self) -> str:
         """Reads the newcomer's first line, `* you are guestN`, and keeps the name."""
         if not self._wait(self.consumed + 1, LINE_S):
-            raise CheckFailed(f"{self.label} connected, but did not receive '* you are guestN' "
-                              f"within {LINE_S * self.room.slow:g} s ({self.state()}).")
+            raise CheckFailed(tr("{who} connected, but did not receive '* you are guestN' "
+                                 "within {seconds} s ({state}).").format(
+                who=self.label, seconds=f"{LINE_S * self.room.slow:g}", state=self.state()))
         got = self.lines[self.consumed]
         found = re.fullmatch(r"\* you are (guest\d+)", got)
         if not found:
-            raise CheckFailed(f"{self.label} connected; its first line should be "
-                              f"'* you are guestN', but it was {shown(got)}.")
+            raise CheckFailed(tr("{who} connected; its first line should be '* you are guestN', "
+                                 "but it was {got}.").format(who=self.label, got=shown(got)))
         self.consumed += 1
         self.name = found.group(1)
-        self.room.note(f"{self.label} is {self.name}")
+        self.room.note(tr("{label} is {name}").format(label=self.label, name=self.name))
         return self.name
 
     def expect_closed(self, why: str, within: float = LINE_S) -> None:
@@ -240,24 +257,28 @@ class Guest:
                     break
                 self.arrived.wait(left)
             if len(self.lines) > self.consumed:
-                raise CheckFailed(f"{self.who()} should have seen its connection closed ({why}), "
-                                  f"but first received {shown(self.lines[self.consumed])}.\n"
-                                  f"{self.report()}")
+                raise CheckFailed(tr("{who} should have seen its connection closed ({why}), but "
+                                     "first received {got}.").format(
+                    who=self.who(), why=why, got=shown(self.lines[self.consumed]))
+                    + "\n" + self.report())
             if not (self.eof or self.error):
-                raise CheckFailed(f"{self.who()} should have seen its connection closed ({why}) "
-                                  f"within {within * self.room.slow:g} s, but it is still open.")
+                raise CheckFailed(tr("{who} should have seen its connection closed ({why}) within "
+                                     "{seconds} s, but it is still open.").format(
+                    who=self.who(), why=why, seconds=f"{within * self.room.slow:g}"))
 
     def report(self) -> str:
         """What this client received, for a failure message."""
         with self.arrived:
             lines = list(self.lines)
-        head = f"  {self.who()} ({self.label}) received {len(lines)} lines"
         if not lines:
-            return head + "."
+            return "  " + tr("{who} ({label}) received no line.").format(who=self.who(),
+                                                                         label=self.label)
         picked = lines[-SHOWN_LINES:]
-        skipped = len(lines) - len(picked)
+        head = (tr("{who} ({label}) received {count} lines, the last {shown}:") if
+                len(picked) < len(lines) else tr("{who} ({label}) received {count} lines:"))
         body = "\n".join(f"    {shown(line)}" for line in picked)
-        return f"{head}{f', the last {len(picked)}' if skipped else ''}:\n{body}"
+        return "  " + head.format(who=self.who(), label=self.label, count=len(lines),
+                                  shown=len(picked)) + "\n" + body
 
     def all_lines(self, expected: list[str], why: str) -> None:
         """Everything this client received, from the start, is exactly `expected` (checked once
@@ -271,23 +292,24 @@ class Guest:
         rows, first = [], ""
         for i in range(max(len(got), len(expected))):
             if i >= len(got):
-                rows.append(f"    MISSING     {shown(expected[i])}")
-                first = first or f"line {i + 1} missing: {shown(expected[i])}"
+                rows.append(f"    {mark('MISSING')}{shown(expected[i])}")
+                first = first or line_missing(i, shown(expected[i]))
             elif i >= len(expected):
-                rows.append(f"    UNEXPECTED  {shown(got[i])}")
-                first = first or f"line {i + 1} unexpected: {shown(got[i])}"
+                rows.append(f"    {mark('UNEXPECTED')}{shown(got[i])}")
+                first = first or line_unexpected(i, shown(got[i]))
             elif got[i] == expected[i]:
-                rows.append(f"    GOOD        {shown(got[i])}")
+                rows.append(f"    {mark('GOOD')}{shown(got[i])}")
             else:
-                rows.append(f"    BAD         {shown(got[i])}\n    expected    "
+                rows.append(f"    {mark('BAD')}{shown(got[i])}\n    {mark('expected')}"
                             f"{shown(expected[i])}")
-                first = first or f"line {i + 1} is {shown(got[i])}, expected {shown(expected[i])}"
-        raise CheckFailed(f"{self.who()} ({self.label}) did not receive exactly what it should "
-                          f"({why}): {first}.\n" + "\n".join(rows[:40]))
+                first = first or line_bad(i, shown(got[i]), shown(expected[i]))
+        raise CheckFailed(tr("{who} ({label}) did not receive exactly what it should ({why}): "
+                             "{first}.").format(who=self.who(), label=self.label, why=why,
+                                                first=first) + "\n" + "\n".join(rows[:40]))
 
     def close(self) -> None:
         """Ends its input and closes the connection, as a client that leaves does."""
-        self.room.note(f"{self.who()} closes its connection")
+        self.room.note(tr("{who} closes its connection").format(who=self.who()))
         self.closed = True
         # shutdown() first: close() alone would wait for the reading thread's recv() to return
         # before the kernel lets the connection go (and so would send nothing yet)
@@ -299,7 +321,7 @@ class Guest:
 
     def reset(self) -> None:
         """Vanishes: SO_LINGER 0 turns close() into a reset (RST), as a crash would."""
-        self.room.note(f"{self.who()} resets its connection")
+        self.room.note(tr("{who} resets its connection").format(who=self.who()))
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.closed = True
         if self.reader is not None:
@@ -317,28 +339,32 @@ class Guest:
         filler lines come first); anything else fails."""
         while True:
             if not self._wait(self.consumed + 1, LINE_S):
-                raise CheckFailed(f"{self.who()} should have received {shown(last)} within "
-                                  f"{LINE_S * self.room.slow:g} s ({self.state()}).\n"
-                                  f"{self.report()}")
+                raise CheckFailed(self.nothing_came(last))
             got = self.lines[self.consumed]
             self.consumed += 1
             if got == last:
                 return
             if got != filler:
-                raise CheckFailed(f"{self.who()} should have received {shown(last)}, but "
-                                  f"received {shown(got)}.\n{self.report()}")
+                raise CheckFailed(self.unexpected(last, got))
+
+    def nothing_came(self, line: str) -> str:
+        """The message for a line that did not come in time."""
+        return tr("{who} should have received {line} within {seconds} s ({state}).").format(
+            who=self.who(), line=shown(line), seconds=f"{LINE_S * self.room.slow:g}",
+            state=self.state()) + "\n" + self.report()
 
     def next_joined(self) -> str:
         """The next line is '* guestN joined'; returns guestN."""
         if not self._wait(self.consumed + 1, LINE_S):
-            raise CheckFailed(f"{self.who()} should have received '* guestN joined' for a "
-                              f"newcomer within {LINE_S * self.room.slow:g} s ({self.state()}).")
+            raise CheckFailed(tr("{who} should have received '* guestN joined' for a newcomer "
+                                 "within {seconds} s ({state}).").format(
+                who=self.who(), seconds=f"{LINE_S * self.room.slow:g}", state=self.state()))
         got = self.lines[self.consumed]
         self.consumed += 1
         found = re.fullmatch(r"\* (guest\d+) joined", got)
         if not found:
-            raise CheckFailed(f"{self.who()} should have received '* guestN joined' for a "
-                              f"newcomer, but received {shown(got)}.")
+            raise CheckFailed(tr("{who} should have received '* guestN joined' for a newcomer, "
+                                 "but received {got}.").format(who=self.who(), got=shown(got)))
         return found.group(1)
 
 
@@ -391,7 +417,8 @@ class Room:
             session.wait_bound(server, "tcp", port or self.port,
                                session.BIND_DEADLINE_S * self.slow)
         except session.SessionError as error:
-            raise CheckFailed(f"the server did not start: {error}") from None
+            raise CheckFailed(tr("the server did not start: {error}").format(error=error)) \
+                from None
         self.expect_server(f"Chat room open on port {port or self.port}.")
         return server
 
@@ -424,7 +451,7 @@ class Room:
         the lines already checked; the lines before it are other events, skipped."""
         assert self.server is not None
         server = self.server
-        wanted = pattern if isinstance(pattern, str) else f"a line like '{pattern.pattern}'"
+        wanted = line_wanted(pattern)
         end = time.monotonic() + within * self.slow
         with server.line_added:
             while True:
@@ -438,22 +465,26 @@ class Room:
                     break
                 server.line_added.wait(min(left, 0.05))
             since = server.stdout_lines[self.server_seen:]
-        ended = server.poll_status()
-        state = "it is still running" if ended == "running" else f"it ended: {ended}"
-        printed = "nothing" if not since else "only:\n" + "\n".join(
-            f"    {shown(line)}" for line in since[-SHOWN_LINES:])
-        raise CheckFailed(f"the server should have printed {shown(wanted)}{why} within "
-                          f"{within * self.slow:g} s ({state}); since the last line checked it "
-                          f"printed {printed}\n(Is stdout flushed after each line? setvbuf(3))")
+        state = program_state(server.poll_status())
+        message = (tr("the server should have printed {line}{why} within {seconds} s ({state}); "
+                      "since the last line checked it printed only:") if since else
+                   tr("the server should have printed {line}{why} within {seconds} s ({state}); "
+                      "since the last line checked it printed nothing."))
+        printed = "".join(f"\n    {shown(line)}" for line in since[-SHOWN_LINES:])
+        raise CheckFailed(message.format(line=wanted, why=why, seconds=f"{within * self.slow:g}",
+                                         state=state) + printed + "\n"
+                          + tr("(Is stdout flushed after each line? setvbuf(3))"))
 
     def signal_server(self, number: int) -> None:
         pid = self.server_pid()
-        self.note(f"sends {signal.Signals(number).name} to the server (pid {pid})")
+        self.note(tr("sends {signal} to the server (pid {pid})").format(
+            signal=signal.Signals(number).name, pid=pid))
         try:
             os.kill(pid, number)
         except ProcessLookupError:
-            raise CheckFailed("the server had already ended before it was told to stop: "
-                              f"{self.server.poll_status() if self.server else '?'}") from None
+            raise CheckFailed(tr("the server had already ended before it was told to stop: "
+                                 "{status}").format(
+                status=self.server.poll_status() if self.server else "?")) from None
 
     def stop_server(self, number: int = signal.SIGTERM) -> None:
         """SIGTERM (or SIGINT): the server closes every connection, prints 'Chat room closed.'
@@ -461,18 +492,21 @@ class Room:
         assert self.server is not None
         self.signal_server(number)
         name = signal.Signals(number).name
-        self.expect_server("Chat room closed.", f" after {name}", within=STOP_S)
+        self.expect_server("Chat room closed.", tr(" after {signal}").format(signal=name),
+                           within=STOP_S)
         status = self.server.wait(STOP_S * self.slow)
         if status != "exit 0":
-            raise CheckFailed(f"after {name} the server should exit 0; it ended with {status}"
-                              f"{hint_status(status)}")
+            raise CheckFailed(tr("after {signal} the server should exit 0; it ended with "
+                                 "{status}").format(signal=name, status=status)
+                              + hint_status(status))
         for guest in self.guests:
             if guest.reader is not None and not guest.closed:
                 guest._wait(sys.maxsize, LINE_S)     # every line that comes, then the end
                 if not (guest.eof or guest.error):
-                    raise CheckFailed(f"after {name} the server should close every connection; "
-                                      f"that of {guest.who()} is still open "
-                                      f"{LINE_S * self.slow:g} s later.")
+                    raise CheckFailed(tr("after {signal} the server should close every "
+                                         "connection; that of {who} is still open {seconds} s "
+                                         "later.").format(signal=name, who=guest.who(),
+                                                          seconds=f"{LINE_S * self.slow:g}"))
 
     def server_lines(self, expected: list[str | re.Pattern[str]], why: str) -> None:
         """All the server printed, from the start, matches `expected` line by line."""
@@ -483,19 +517,19 @@ class Room:
             want = expected[i] if i < len(expected) else None
             text = want if isinstance(want, str) or want is None else f"/{want.pattern}/"
             if i >= len(got):
-                rows.append(f"    MISSING     {text}")
-                first = first or f"line {i + 1} missing: {text}"
+                rows.append(f"    {mark('MISSING')}{text}")
+                first = first or line_missing(i, str(text))
             elif want is None:
-                rows.append(f"    UNEXPECTED  {shown(got[i])}")
-                first = first or f"line {i + 1} unexpected: {shown(got[i])}"
+                rows.append(f"    {mark('UNEXPECTED')}{shown(got[i])}")
+                first = first or line_unexpected(i, shown(got[i]))
             elif (got[i] == want) if isinstance(want, str) else want.fullmatch(got[i]):
-                rows.append(f"    GOOD        {shown(got[i])}")
+                rows.append(f"    {mark('GOOD')}{shown(got[i])}")
             else:
-                rows.append(f"    BAD         {shown(got[i])}\n    expected    {text}")
-                first = first or f"line {i + 1} is {shown(got[i])}, expected {text}"
+                rows.append(f"    {mark('BAD')}{shown(got[i])}\n    {mark('expected')}{text}")
+                first = first or line_bad(i, shown(got[i]), str(text))
         if first:
-            raise CheckFailed(f"the server's output is not the contract's ({why}): {first}.\n"
-                              + "\n".join(rows[:40]))
+            raise CheckFailed(tr("the server's output is not the contract's ({why}): {first}.")
+                              .format(why=why, first=first) + "\n" + "\n".join(rows[:40]))
 
     # the end -----------------------------------------------------------------------------
 
@@ -512,7 +546,7 @@ class Room:
             if lab and self.role(name) in self.valgrind:
                 log = self.out / f"{name}.valgrind"
                 findings = session.valgrind_findings(log.read_text(errors="replace")) \
-                    if log.exists() else ["Valgrind wrote no report"]
+                    if log.exists() else [tr("Valgrind wrote no report")]
                 (self.out / f"{name}.memcheck").write_text("\n".join(findings or ["clean"]) + "\n")
             elif lab and self.args.sanitizers:
                 stderr = (self.out / f"{name}.stderr").read_text(errors="replace")
@@ -539,14 +573,45 @@ def children(pid: int) -> list[int]:
 
 def hint_status(status: str) -> str:
     if status == "timeout":
-        return " (it was still running at the deadline: does SIGTERM wake up its poll()?)"
+        return tr(" (it was still running at the deadline: does SIGTERM wake up its poll()?)")
     if status == "signal SIGPIPE":
-        return " (SIGPIPE: a send() to a client that had gone; see MSG_NOSIGNAL in send(2))"
+        return tr(" (SIGPIPE: a send() to a client that had gone; see MSG_NOSIGNAL in send(2))")
     if status == "signal SIGSEGV":
-        return " (a segmentation fault: an invalid pointer or an overrun buffer)"
+        return tr(" (a segmentation fault: an invalid pointer or an overrun buffer)")
     if status.startswith("signal"):
-        return " (it did not catch the signal: sigaction(2))"
+        return tr(" (it did not catch the signal: sigaction(2))")
     return ""
+
+
+def line_missing(index: int, line: str) -> str:
+    """A comparison's first difference: the line at `index` (from 0) did not come."""
+    return tr("line {number} missing: {line}").format(number=index + 1, line=line)
+
+
+def line_unexpected(index: int, line: str) -> str:
+    return tr("line {number} unexpected: {line}").format(number=index + 1, line=line)
+
+
+def line_bad(index: int, got: str, expected: str) -> str:
+    return tr("line {number} is {got}, expected {expected}").format(number=index + 1, got=got,
+                                                                    expected=expected)
+
+
+def program_state(status: str) -> str:
+    """How a program stands (session.Program.poll_status()), for a message."""
+    return tr("it is still running") if status == "running" else \
+        tr("it ended: {status}").format(status=status)
+
+
+def line_wanted(wanted: str | re.Pattern[str]) -> str:
+    """A line a program should print, for a message: the line, quoted, or the regex's form."""
+    return shown(wanted) if isinstance(wanted, str) else \
+        tr("a line like '{pattern}'").format(pattern=wanted.pattern)
+
+
+def client_label(letter: str) -> str:
+    """A harness client's name in messages: client A, client B..."""
+    return tr("client {letter}").format(letter=letter)
 
 
 def joined(name: str, address: str) -> re.Pattern[str]:
@@ -560,39 +625,41 @@ def check_room(room: Room) -> None:
     """Joins, a line to every other client, two lines in one segment, an empty line, a client
     that leaves, a newcomer named guest4 (never a reused name), and SIGTERM."""
     room.start_server()
-    a = Guest(room, label="client A")
+    a = Guest(room, label=client_label("A"))
     a.join()
-    room.expect_server(joined(a.name, "127.0.0.1"), " (NAME joined from ADDRESS)")
-    b = Guest(room, label="client B")
+    room.expect_server(joined(a.name, "127.0.0.1"), tr(" (NAME joined from ADDRESS)"))
+    b = Guest(room, label=client_label("B"))
     b.join()
-    a.expect(f"* {b.name} joined", why=" (a newcomer is announced to the others)")
-    c = Guest(room, label="client C")
+    a.expect(f"* {b.name} joined", why=tr(" (a newcomer is announced to the others)"))
+    c = Guest(room, label=client_label("C"))
     c.join()
     for guest in (a, b):
         guest.expect(f"* {c.name} joined")
     names = [a.name, b.name, c.name]
     if names != ["guest1", "guest2", "guest3"]:
-        raise CheckFailed(f"the first three clients should be guest1, guest2, guest3 (in order "
-                          f"of connection); they were {', '.join(names)}")
+        raise CheckFailed(tr("the first three clients should be guest1, guest2, guest3 (in "
+                             "order of connection); they were {names}").format(
+            names=", ".join(names)))
     a.send("hello, room")
     for guest in (b, c):
-        guest.expect("guest1: hello, room", why=" (a line reaches every other client)")
-    room.note("client C sends two lines in one segment")
+        guest.expect("guest1: hello, room", why=tr(" (a line reaches every other client)"))
+    room.note(tr("{who} sends two lines in one segment").format(who=client_label("C")))
     c.send_bytes(b"first of two\nsecond of two\n")
     for guest in (a, b):
-        guest.expect("guest3: first of two", why=" (two lines in one segment are two lines)")
+        guest.expect("guest3: first of two", why=tr(" (two lines in one segment are two lines)"))
         guest.expect("guest3: second of two")
     b.send("")
     for guest in (a, c):
-        guest.expect("guest2: ", why=" (an empty line is a line too)")
+        guest.expect("guest2: ", why=tr(" (an empty line is a line too)"))
     b.close()
     for guest in (a, c):
-        guest.expect("* guest2 left", why=" (a client that closes its connection has left)")
-    d = Guest(room, label="client D")
+        guest.expect("* guest2 left", why=tr(" (a client that closes its connection has left)"))
+    d = Guest(room, label=client_label("D"))
     d.join()
     if d.name != "guest4":
-        raise CheckFailed(f"after guest1, guest2 (gone) and guest3, the fourth client should be "
-                          f"guest4 — names are never reused — but it is {d.name}")
+        raise CheckFailed(tr("after guest1, guest2 (gone) and guest3, the fourth client should "
+                             "be guest4 — names are never reused — but it is {name}").format(
+            name=d.name))
     for guest in (a, c):
         guest.expect("* guest4 joined")
     c.send("bye for now")
@@ -601,100 +668,102 @@ def check_room(room: Room) -> None:
     room.stop_server()
     a.all_lines(["* guest2 joined", "* guest3 joined", "guest3: first of two",
                  "guest3: second of two", "guest2: ", "* guest2 left", "* guest4 joined",
-                 "guest3: bye for now"], "the sender never gets its own lines back")
+                 "guest3: bye for now"], tr("the sender never gets its own lines back"))
     c.all_lines(["guest1: hello, room", "guest2: ", "* guest2 left", "* guest4 joined"],
-                "the sender never gets its own lines back")
-    d.all_lines(["guest3: bye for now"], "a newcomer gets only what is said after it joined")
+                tr("the sender never gets its own lines back"))
+    d.all_lines(["guest3: bye for now"], tr("a newcomer gets only what is said after it joined"))
     room.server_lines([f"Chat room open on port {room.port}.", joined("guest1", "127.0.0.1"),
                        joined("guest2", "127.0.0.1"), joined("guest3", "127.0.0.1"),
                        "guest2 left", joined("guest4", "127.0.0.1"), "Chat room closed."],
-                      "one line per event")
+                      tr("one line per event"))
 
 
 def check_commands(room: Room) -> None:
     """/who, /nick (taken, invalid, too long, guestN, good), an unknown command, /quit."""
     room.start_server()
-    a, b, c = (Guest(room, label=f"client {x}") for x in "ABC")
+    a, b, c = (Guest(room, label=client_label(x)) for x in "ABC")
     for guest in (a, b, c):
         guest.join()
     a.expect("* guest2 joined")
     a.expect("* guest3 joined")
     b.expect("* guest3 joined")
     a.send("/who")
-    a.expect("* online: guest1, guest2, guest3", why=" (/who: everyone, in order of joining)")
+    a.expect("* online: guest1, guest2, guest3", why=tr(" (/who: everyone, in order of joining)"))
     a.send("/nick alice")
     for guest in (a, b, c):
-        guest.expect("* guest1 is now alice", why=" (a rename is announced to everyone)")
+        guest.expect("* guest1 is now alice", why=tr(" (a rename is announced to everyone)"))
     room.expect_server(joined("guest1", "127.0.0.1"))
     room.expect_server(joined("guest2", "127.0.0.1"))
     room.expect_server(joined("guest3", "127.0.0.1"))
-    room.expect_server("guest1 is now alice", " (OLD is now NEW)")
+    room.expect_server("guest1 is now alice", tr(" (OLD is now NEW)"))
     refused = ["alice", "bad name", "x" * 17, "", "guest7", "caf\u00e9"]
     for name in refused:
         b.send(f"/nick {name}")
         b.expect(f"* name {name} is not available",
-                 why=f" (/nick {shown(name)}: 1-16 of A-Za-z0-9_-, not in use, not guestN)")
+                 why=tr(" (/nick {name}: 1-16 of A-Za-z0-9_-, not in use, not guestN)")
+                 .format(name=shown(name)))
     b.send("/nick Bob_the-2nd")
     for guest in (a, b, c):
         guest.expect("* guest2 is now Bob_the-2nd")
     room.expect_server("guest2 is now Bob_the-2nd")
     c.send("/frobnicate now")
-    c.expect("* unknown command /frobnicate", why=" (only the command word, to the asker)")
+    c.expect("* unknown command /frobnicate", why=tr(" (only the command word, to the asker)"))
     c.send("/who")
     c.expect("* online: alice, Bob_the-2nd, guest3")
     a.send("hi from alice")
     for guest in (b, c):
-        guest.expect("alice: hi from alice", why=" (lines carry the new name)")
+        guest.expect("alice: hi from alice", why=tr(" (lines carry the new name)"))
     c.send("/quit")
-    c.expect_closed("/quit: the server closes its connection")
+    c.expect_closed(tr("/quit: the server closes its connection"))
     for guest in (a, b):
-        guest.expect("* guest3 left", why=" (/quit is as the end of input)")
+        guest.expect("* guest3 left", why=tr(" (/quit is as the end of input)"))
     room.expect_server("guest3 left")
     room.stop_server()
     a.all_lines(["* guest2 joined", "* guest3 joined", "* online: guest1, guest2, guest3",
                  "* guest1 is now alice", "* guest2 is now Bob_the-2nd", "* guest3 left"],
-                "answers to commands go to the asker alone")
+                tr("answers to commands go to the asker alone"))
     b.all_lines(["* guest3 joined", "* guest1 is now alice"]
                 + [f"* name {name} is not available" for name in refused]
                 + ["* guest2 is now Bob_the-2nd", "alice: hi from alice", "* guest3 left"],
-                "answers to commands go to the asker alone")
+                tr("answers to commands go to the asker alone"))
 
 
 def check_nc_socat(room: Room) -> None:
     """nc and socat join beside a harness client, and talk both ways."""
     room.start_server()
-    g = Guest(room, label="the harness's client")
+    g = Guest(room, label=tr("the harness's client"))
     g.join()
     # -N: at the end of its input, nc shuts down its sending side, as a client that leaves
     nc = room.launch("nc", ["nc", "-N", "127.0.0.1", str(room.port)], lab=False, stdin=True)
-    nc_name = expect_program(room, nc, r"\* you are (guest\d+)")
+    nc_name = expect_program(room, nc, re.compile(r"\* you are (guest\d+)"))
     g.expect(f"* {nc_name} joined")
     socat = room.launch("socat", ["socat", "-", f"TCP:127.0.0.1:{room.port}"], lab=False,
                         stdin=True)
-    socat_name = expect_program(room, socat, r"\* you are (guest\d+)")
+    socat_name = expect_program(room, socat, re.compile(r"\* you are (guest\d+)"))
     g.expect(f"* {socat_name} joined")
-    expect_program(room, nc, re.escape(f"* {socat_name} joined"))
+    expect_program(room, nc, f"* {socat_name} joined")
     nc.send("hello from nc")
     g.expect(f"{nc_name}: hello from nc")
-    expect_program(room, socat, re.escape(f"{nc_name}: hello from nc"))
+    expect_program(room, socat, f"{nc_name}: hello from nc")
     socat.send("hello from socat")
     g.expect(f"{socat_name}: hello from socat")
-    expect_program(room, nc, re.escape(f"{socat_name}: hello from socat"))
+    expect_program(room, nc, f"{socat_name}: hello from socat")
     g.send("hello from the harness")
-    expect_program(room, nc, re.escape(f"{g.name}: hello from the harness"))
-    expect_program(room, socat, re.escape(f"{g.name}: hello from the harness"))
+    expect_program(room, nc, f"{g.name}: hello from the harness")
+    expect_program(room, socat, f"{g.name}: hello from the harness")
     nc.close_stdin()
     for who in (g,):
-        who.expect(f"* {nc_name} left", why=" (nc's input ended: it shut down its side)")
-    expect_program(room, socat, re.escape(f"* {nc_name} left"))
+        who.expect(f"* {nc_name} left", why=tr(" (nc's input ended: it shut down its side)"))
+    expect_program(room, socat, f"* {nc_name} left")
     socat.close_stdin()
     g.expect(f"* {socat_name} left")
     room.stop_server()
 
 
-def expect_program(room: Room, program: Program, pattern: str, within: float = LINE_S) -> str:
-    """The program's next stdout line fully matches `pattern`; returns its first group or the
-    line."""
+def expect_program(room: Room, program: Program, wanted: str | re.Pattern[str],
+                   within: float = LINE_S) -> str:
+    """The program's next stdout line is `wanted` (a string: exactly; a regex: fully); returns
+    the regex's first group or the line."""
     end = time.monotonic() + within * room.slow
     with program.line_added:
         while len(program.stdout_lines) <= program.consumed:
@@ -703,36 +772,37 @@ def expect_program(room: Room, program: Program, pattern: str, within: float = L
                 break
             program.line_added.wait(min(left, 0.05))
         if len(program.stdout_lines) <= program.consumed:
-            raise CheckFailed(f"{program.name} should have printed a line like '{pattern}' within "
-                              f"{within * room.slow:g} s, but printed nothing more "
-                              f"({program.poll_status()}).")
+            raise CheckFailed(tr("{name} should have printed {line} within {seconds} s, but "
+                                 "printed nothing more ({state}).").format(
+                name=program.name, line=line_wanted(wanted), seconds=f"{within * room.slow:g}",
+                state=program_state(program.poll_status())))
         got = program.stdout_lines[program.consumed]
         program.consumed += 1
-    found = re.fullmatch(pattern, got)
+    found = re.fullmatch(wanted if isinstance(wanted, re.Pattern) else re.escape(wanted), got)
     if not found:
-        raise CheckFailed(f"{program.name} should have printed a line like '{pattern}', but "
-                          f"printed {shown(got)}.")
+        raise CheckFailed(tr("{name} should have printed {line}, but printed {got}.").format(
+            name=program.name, line=line_wanted(wanted), got=shown(got)))
     return found.group(1) if found.groups() else got
 
 
 def check_ipv6(room: Room) -> None:
     """The lab's clients over 127.0.0.1, ::1 and localhost in one room of the lab's server."""
     room.start_server()
-    g = Guest(room, "::1", label="the harness's client over ::1")
+    g = Guest(room, "::1", label=tr("the harness's client over ::1"))
     g.join()
-    room.expect_server(joined(g.name, "::1"), " — an IPv6 client's address shows ::1")
+    room.expect_server(joined(g.name, "::1"), tr(" — an IPv6 client's address shows ::1"))
     hosts = ("127.0.0.1", "::1", "localhost")
     names = {}
     for number, host in enumerate(hosts, 1):
         client = room.start_client(f"client{number}", host)
-        expect_program(room, client, re.escape("Connected to the chat room."), START_S)
+        expect_program(room, client, "Connected to the chat room.", START_S)
         name = f"guest{number + 1}"
-        g.expect(f"* {name} joined", why=f" (the lab's client over {host})")
+        g.expect(f"* {name} joined", why=tr(" (the lab's client over {host})").format(host=host))
         names[host] = name
         address = {"127.0.0.1": "127.0.0.1", "::1": "::1"}.get(host, "")
         room.expect_server(joined(name, address) if address else
                            re.compile(rf"{name} joined from .*(127\.0\.0\.1|::1).*"),
-                           f" (the client over {host})")
+                           tr(" (the client over {host})").format(host=host))
     for number, host in enumerate(hosts, 1):
         client = room.programs[f"client{number}"]
         client.send(f"hello over {host}")
@@ -740,11 +810,12 @@ def check_ipv6(room: Room) -> None:
     for number, host in enumerate(hosts, 1):
         client = room.programs[f"client{number}"]
         client.close_stdin()
-        g.expect(f"* {names[host]} left", why=f" (the client over {host} ended its input)")
+        g.expect(f"* {names[host]} left",
+                 why=tr(" (the client over {host} ended its input)").format(host=host))
         status = client.wait(EXIT_S * room.slow)
         if status != "exit 0":
-            raise CheckFailed(f"the client over {host} should exit 0 at the end of its input; "
-                              f"it ended with {status}")
+            raise CheckFailed(tr("the client over {host} should exit 0 at the end of its input; "
+                                 "it ended with {status}").format(host=host, status=status))
     room.stop_server()
 
 
@@ -753,12 +824,13 @@ def check_load(room: Room) -> None:
     sender's in order, within LOAD_DEADLINE_S."""
     room.start_server()
     room.quiet = True
-    room.transcript.add("harness", f"connects {LOAD_CLIENTS} clients")
-    guests = [Guest(room, label=f"load client {i + 1}") for i in range(LOAD_CLIENTS)]
+    room.transcript.add("harness", tr("connects {count} clients").format(count=LOAD_CLIENTS))
+    guests = [Guest(room, label=tr("load client {number}").format(number=i + 1))
+              for i in range(LOAD_CLIENTS)]
     for guest in guests:
         guest.join()
-    room.transcript.add("harness", f"{LOAD_CLIENTS} clients joined; each sends {LOAD_LINES} "
-                                   f"lines, in rounds")
+    room.transcript.add("harness", tr("{count} clients joined; each sends {lines} lines, in "
+                                      "rounds").format(count=LOAD_CLIENTS, lines=LOAD_LINES))
     started = time.monotonic()
     for number in range(LOAD_LINES):
         for guest in guests:
@@ -770,19 +842,22 @@ def check_load(room: Room) -> None:
             with guest.arrived:
                 guest.arrived.wait(0.05)
     took = time.monotonic() - started
-    room.transcript.add("harness", f"the exchange took {took:.2f} s")
+    room.transcript.add("harness", tr("the exchange took {seconds} s").format(
+        seconds=f"{took:.2f}"))
     problems = []
     for guest in guests:
         problem = load_problem(guest, {g.name for g in guests})
         if problem:
             problems.append(problem)
     if problems:
-        raise CheckFailed(f"{len(problems)} of {LOAD_CLIENTS} clients did not receive every other "
-                          f"client's {LOAD_LINES} lines exactly once and in order within "
-                          f"{LOAD_DEADLINE_S:g} s (each should receive {want}):\n"
-                          + "\n".join(problems[:8]))
+        raise CheckFailed(tr("{failed} of {count} clients did not receive every other client's "
+                             "{lines} lines exactly once and in order within {seconds} s (each "
+                             "should receive {want}):").format(
+            failed=len(problems), count=LOAD_CLIENTS, lines=LOAD_LINES,
+            seconds=f"{LOAD_DEADLINE_S:g}", want=want) + "\n" + "\n".join(problems[:8]))
     room.quiet = False
-    room.note(f"every client received its {want} lines in {took:.2f} s")
+    room.note(tr("every client received its {want} lines in {seconds} s").format(
+        want=want, seconds=f"{took:.2f}"))
     room.stop_server()
 
 
@@ -801,11 +876,12 @@ def load_problem(guest: Guest, names: set[str]) -> str:
             continue
         found = re.fullmatch(r"(guest\d+): (guest\d+) line (\d+) of \d+", line)
         if not found or found.group(1) != found.group(2):
-            return f"  {guest.who()} received {shown(line)}, which no client sent"
+            return "  " + tr("{who} received {line}, which no client sent").format(
+                who=guest.who(), line=shown(line))
         per_sender.setdefault(found.group(1), []).append(int(found.group(3)))
     if guest.name in per_sender:
-        return (f"  {guest.who()} received its own lines back "
-                f"({len(per_sender[guest.name])} of them)")
+        return "  " + tr("{who} received its own lines back ({count} of them)").format(
+            who=guest.who(), count=len(per_sender[guest.name]))
     for sender in sorted(names - {guest.name}, key=lambda n: int(n[5:])):
         got = per_sender.get(sender, [])
         if got != list(range(LOAD_LINES)):
@@ -813,14 +889,16 @@ def load_problem(guest: Guest, names: set[str]) -> str:
             doubled = sorted({n for n in got if got.count(n) > 1})
             detail = []
             if missing:
-                detail.append(f"missing {missing[:5]}{'...' if len(missing) > 5 else ''}")
+                detail.append(tr("missing {numbers}").format(
+                    numbers=f"{missing[:5]}{'...' if len(missing) > 5 else ''}"))
             if doubled:
-                detail.append(f"twice {doubled[:5]}")
+                detail.append(tr("twice {numbers}").format(numbers=doubled[:5]))
             if not missing and not doubled:
-                detail.append(f"out of order: {got[:10]}...")
-            state = "" if not guest.eof else " (its connection was closed)"
-            return (f"  {guest.who()} got {len(got)} of {sender}'s {LOAD_LINES} lines: "
-                    f"{', '.join(detail)}{state}")
+                detail.append(tr("out of order: {numbers}...").format(numbers=got[:10]))
+            state = "" if not guest.eof else tr(" (its connection was closed)")
+            return "  " + tr("{who} got {count} of {sender}'s {lines} lines: {details}{state}") \
+                .format(who=guest.who(), count=len(got), sender=sender, lines=LOAD_LINES,
+                        details=", ".join(detail), state=state)
     return ""
 
 
@@ -828,7 +906,8 @@ def check_one_thread(room: Room) -> None:
     """A busy room: the server stays one thread, and starts no other process."""
     room.start_server()
     room.quiet = True
-    guests = [Guest(room, label=f"busy client {i + 1}") for i in range(BUSY_CLIENTS)]
+    guests = [Guest(room, label=tr("busy client {number}").format(number=i + 1))
+              for i in range(BUSY_CLIENTS)]
     for guest in guests:
         guest.join()
     pid = room.server_pid()
@@ -860,23 +939,26 @@ def check_one_thread(room: Room) -> None:
                     guest.arrived.wait(0.05)
         # joins and leaves too: a thread or a process per client would show here
         for number in range(BUSY_CLIENTS):
-            guest = Guest(room, label=f"short client {number + 1}")
+            guest = Guest(room, label=tr("short client {number}").format(number=number + 1))
             guest.join()
             guest.close()
     finally:
         stop.set()
         watcher.join()
     room.quiet = False
-    room.note(f"the server (pid {pid}) had at most {seen['threads']} thread(s), and "
-              f"{seen['processes'] - 1} child process(es)")
+    room.note(tr("the server (pid {pid}) had at most {threads} thread(s), and {children} child "
+                 "process(es)").format(pid=pid, threads=seen["threads"],
+                                       children=seen["processes"] - 1))
     if seen["threads"] > 1:
-        raise CheckFailed(f"the server should stay one thread; /proc/{pid}/task showed "
-                          f"{seen['threads']} threads while {BUSY_CLIENTS} clients talked. The "
-                          f"lab is about serving every client from one thread with poll(2).")
+        raise CheckFailed(tr("the server should stay one thread; /proc/{pid}/task showed "
+                             "{threads} threads while {count} clients talked. The lab is about "
+                             "serving every client from one thread with poll(2).").format(
+            pid=pid, threads=seen["threads"], count=BUSY_CLIENTS))
     if seen["processes"] > 1:
-        raise CheckFailed(f"the server should start no process; {seen['processes'] - 1} "
-                          f"appeared under it while {BUSY_CLIENTS} clients talked (fork(2)?). "
-                          f"The lab is about serving every client from one thread with poll(2).")
+        raise CheckFailed(tr("the server should start no process; {children} appeared under it "
+                             "while {count} clients talked (fork(2)?). The lab is about serving "
+                             "every client from one thread with poll(2).").format(
+            children=seen["processes"] - 1, count=BUSY_CLIENTS))
     room.stop_server()
 
 
@@ -884,15 +966,15 @@ def check_slow_reader(room: Room) -> None:
     """A client that never reads: the others keep receiving every line while it is filled, and
     it is dropped once more than 64 KiB wait for it."""
     room.start_server()
-    s = Guest(room, reads=False, rcvbuf=4096, label="a client that never reads")
+    s = Guest(room, reads=False, rcvbuf=4096, label=tr("a client that never reads"))
     s.name = "guest1"   # it never reads its '* you are guest1'
-    t = Guest(room, label="the talker")
+    t = Guest(room, label=tr("the talker"))
     t.join()
-    r = Guest(room, label="the reader")
+    r = Guest(room, label=tr("the reader"))
     r.join()
     t.expect("* guest3 joined")
-    room.note(f"the talker sends lines of {SLOW_LINE} bytes until the reader hears that "
-              f"{s.name} was dropped")
+    room.note(tr("the talker sends lines of {size} bytes until the reader hears that {name} was "
+                 "dropped").format(size=SLOW_LINE, name=s.name))
     filler = "x" * (SLOW_LINE - len("line 000000 "))
     sent = 0
     heard = 0                              # talker's lines the reader received, in order
@@ -902,24 +984,26 @@ def check_slow_reader(room: Room) -> None:
     while dropped_at is None:
         if sent * SLOW_LINE > SLOW_MAX_BYTES or time.monotonic() - started > SLOW_DEADLINE_S:
             room.quiet = False
-            raise CheckFailed(
-                f"{s.name} never reads, yet it was not dropped after {sent} lines "
-                f"({sent * SLOW_LINE >> 20} MiB) in {time.monotonic() - started:.0f} s: more than "
-                f"64 KiB waiting for one client must get it disconnected ('* {s.name} dropped' "
-                f"to the others). Its socket's buffers take a few MiB; after that, the server "
-                f"queues what it cannot send, and past 64 KiB drops the client.")
+            raise CheckFailed(tr(
+                "{name} never reads, yet it was not dropped after {lines} lines ({mib} MiB) in "
+                "{seconds} s: more than 64 KiB waiting for one client must get it disconnected "
+                "('* {name} dropped' to the others). Its socket's buffers take a few MiB; after "
+                "that, the server queues what it cannot send, and past 64 KiB drops the client.")
+                .format(name=s.name, lines=sent, mib=sent * SLOW_LINE >> 20,
+                        seconds=f"{time.monotonic() - started:.0f}"))
         t.send(f"line {sent:06d} {filler}", quiet=True)
         sent += 1
         # The reader keeps up: every line sent reaches it, one by one, while the slow client is
         # being filled. A server blocked on the slow client stops here.
         if not r._wait(r.consumed + 1, STALL_S):
             room.quiet = False
-            raise CheckFailed(
-                f"the room stalled: the reader got nothing for {STALL_S * room.slow:g} s after "
-                f"the talker's line {sent - 1} ({sent * SLOW_LINE >> 10} KiB sent so far), while "
-                f"{s.name} was not reading. A send() that waits for a client that does not read "
-                f"stops the whole room: make the sockets non-blocking (fcntl(2), O_NONBLOCK) "
-                f"and queue what they cannot take.\n{r.report()}")
+            raise CheckFailed(tr(
+                "the room stalled: the reader got nothing for {seconds} s after the talker's line "
+                "{number} ({kib} KiB sent so far), while {name} was not reading. A send() that "
+                "waits for a client that does not read stops the whole room: make the sockets "
+                "non-blocking (fcntl(2), O_NONBLOCK) and queue what they cannot take.").format(
+                seconds=f"{STALL_S * room.slow:g}", number=sent - 1,
+                kib=sent * SLOW_LINE >> 10, name=s.name) + "\n" + r.report())
         while r.consumed < len(r.lines):
             line = r.lines[r.consumed]
             r.consumed += 1
@@ -929,44 +1013,46 @@ def check_slow_reader(room: Room) -> None:
             expected = f"guest2: line {heard:06d} {filler}"
             if line != expected:
                 room.quiet = False
-                raise CheckFailed(f"the reader should have received the talker's lines in order; "
-                                  f"got {shown(line)} where {shown(expected)} was due.")
+                raise CheckFailed(tr("the reader should have received the talker's lines in "
+                                     "order; got {got} where {expected} was due.").format(
+                    got=shown(line), expected=shown(expected)))
             heard += 1
     while heard < sent:       # the talker's lines still on their way to the reader
-        r.expect(f"guest2: line {heard:06d} {filler}", why=" (after the drop)")
+        r.expect(f"guest2: line {heard:06d} {filler}", why=tr(" (after the drop)"))
         heard += 1
     room.quiet = False
-    room.note(f"{s.name} was dropped after {dropped_at} lines "
-              f"({dropped_at * SLOW_LINE >> 10} KiB)")
+    room.note(tr("{name} was dropped after {lines} lines ({kib} KiB)").format(
+        name=s.name, lines=dropped_at, kib=dropped_at * SLOW_LINE >> 10))
     t.expect(f"* {s.name} dropped")
     room.expect_server(joined("guest1", "127.0.0.1"))
     room.expect_server(joined("guest2", "127.0.0.1"))
     room.expect_server(joined("guest3", "127.0.0.1"))
-    room.expect_server(re.compile(rf"{s.name} dropped: .+"), " (NAME dropped: REASON)")
+    room.expect_server(re.compile(rf"{s.name} dropped: .+"), tr(" (NAME dropped: REASON)"))
     t.send("still here?")
-    r.expect("guest2: still here?", why=" (the room goes on after the drop)")
+    r.expect("guest2: still here?", why=tr(" (the room goes on after the drop)"))
     room.stop_server()
 
 
 def check_half_line(room: Room) -> None:
     """Half a line, then a pause: nobody waits for its end; it arrives whole once finished."""
     room.start_server()
-    h, t, r = (Guest(room, label=label) for label in ("the half-liner", "the talker", "the reader"))
+    h, t, r = (Guest(room, label=label) for label in
+               (tr("the half-liner"), tr("the talker"), tr("the reader")))
     for guest in (h, t, r):
         guest.join()
     h.expect("* guest2 joined")
     h.expect("* guest3 joined")
     t.expect("* guest3 joined")
-    room.note("the half-liner sends 'half a li' without its newline, and waits")
+    room.note(tr("the half-liner sends 'half a li' without its newline, and waits"))
     h.send_bytes(b"half a li")
     t.send("a whole line, meanwhile")
     r.expect("guest2: a whole line, meanwhile",
-             why=" while guest1's line is half sent (nobody may wait for its end)")
+             why=tr(" while guest1's line is half sent (nobody may wait for its end)"))
     h.expect("guest2: a whole line, meanwhile")
-    room.note("the half-liner finishes its line")
+    room.note(tr("the half-liner finishes its line"))
     h.send_bytes(b"ne, finished\n")
     for guest in (t, r):
-        guest.expect("guest1: half a line, finished", why=" (the two halves are one line)")
+        guest.expect("guest1: half a line, finished", why=tr(" (the two halves are one line)"))
     room.stop_server()
 
 
@@ -974,7 +1060,7 @@ def check_split(room: Room) -> None:
     """A client whose bytes travel one per TCP segment (the relay) is heard line by line, and
     blocks nobody while its line trickles in."""
     room.start_server()
-    r = Guest(room, label="a direct client")
+    r = Guest(room, label=tr("a direct client"))
     r.join()
     relay_port = session.free_port("tcp")
     relay = room.launch("relay", session.expand(session.split_argv(room.args.relay), relay_port,
@@ -982,11 +1068,12 @@ def check_split(room: Room) -> None:
     try:
         session.wait_bound(relay, "tcp", relay_port, session.BIND_DEADLINE_S)
     except session.SessionError as error:
-        raise CheckFailed(f"the relay did not start (a socklab bug): {error}") from None
-    x = Guest(room, port=relay_port, label="a client behind the relay (1 byte a segment)")
+        raise CheckFailed(tr("the relay did not start (a socklab bug): {error}").format(
+            error=error)) from None
+    x = Guest(room, port=relay_port, label=tr("a client behind the relay (1 byte a segment)"))
     x.join()
     r.expect(f"* {x.name} joined")
-    t = Guest(room, label="a talker")
+    t = Guest(room, label=tr("a talker"))
     t.join()
     for guest in (r, x):
         guest.expect(f"* {t.name} joined")
@@ -994,9 +1081,9 @@ def check_split(room: Room) -> None:
     x.send(long_line.strip())
     t.send("meanwhile, a whole line")
     r.expect(f"{t.name}: meanwhile, a whole line",
-             why=f" while {x.name}'s line was still arriving byte by byte")
-    r.expect(f"{x.name}: {long_line.strip()}", why=" (a line split in 1-byte segments is whole)",
-             within=LINE_S * 4)
+             why=tr(" while {name}'s line was still arriving byte by byte").format(name=x.name))
+    r.expect(f"{x.name}: {long_line.strip()}",
+             why=tr(" (a line split in 1-byte segments is whole)"), within=LINE_S * 4)
     x.send("short")
     r.expect(f"{x.name}: short")
     t.expect(f"{x.name}: {long_line.strip()}")
@@ -1011,12 +1098,12 @@ def check_reset(room: Room) -> None:
     """A client vanishes (connection reset) while lines wait for it: it has left; the room goes
     on, and the server does not die of SIGPIPE."""
     room.start_server()
-    a = Guest(room, label="client A")
+    a = Guest(room, label=client_label("A"))
     a.join()
-    v = Guest(room, reads=False, label="a client that vanishes")
+    v = Guest(room, reads=False, label=tr("a client that vanishes"))
     v.name = "guest2"
     a.expect("* guest2 joined")
-    c = Guest(room, label="client C")
+    c = Guest(room, label=client_label("C"))
     c.join()
     a.expect("* guest3 joined")
     v.send("I am here, briefly")
@@ -1027,11 +1114,11 @@ def check_reset(room: Room) -> None:
         c.expect(f"guest1: line {number} for everyone")
     v.reset()
     for guest in (a, c):
-        guest.expect("* guest2 left", why=" (a reset connection is a client that left)")
+        guest.expect("* guest2 left", why=tr(" (a reset connection is a client that left)"))
     for number in range(3):                  # sends after the reset: EPIPE, never SIGPIPE
         c.send(f"after the reset {number}")
         a.expect(f"guest3: after the reset {number}",
-                 why=" (the room goes on after a client vanished)")
+                 why=tr(" (the room goes on after a client vanished)"))
     room.stop_server()
 
 
@@ -1040,16 +1127,16 @@ def check_too_long(room: Room) -> None:
     piece of it reaches anyone."""
     room.start_server()
     long_client, t, r = (Guest(room, label=label) for label in
-                         ("the long-liner", "the talker", "the reader"))
+                         (tr("the long-liner"), tr("the talker"), tr("the reader")))
     for guest in (long_client, t, r):
         guest.join()
     t.expect("* guest3 joined")
     longest = "".join(chr(ord("a") + i % 26) for i in range(LINE_MAX))
     long_client.send(longest)
-    r.expect(f"guest1: {longest}", why=" (a line of 4095 bytes is allowed)")
+    r.expect(f"guest1: {longest}", why=tr(" (a line of 4095 bytes is allowed)"))
     t.expect(f"guest1: {longest}")
-    room.note(f"the long-liner sends {FLOOD_BYTES} bytes without a newline, 64 KiB at a time, "
-              f"while the talker talks")
+    room.note(tr("the long-liner sends {size} bytes without a newline, 64 KiB at a time, while "
+                 "the talker talks").format(size=FLOOD_BYTES))
     chunk = b"y" * 65536
     dropped = False
     sent = 0
@@ -1058,22 +1145,23 @@ def check_too_long(room: Room) -> None:
         try:
             long_client.send_bytes(chunk, within=LINE_S)
             sent += len(chunk)
-        except CheckFailed as failure:
-            if "closed or reset" not in str(failure):
-                room.quiet = False
-                raise CheckFailed(
-                    f"the server stopped reading guest1 after about {sent >> 10} KiB without a "
-                    f"newline, but did not drop it: a line over 4095 bytes must get its sender "
-                    f"disconnected ('* guest1 dropped' to the others).") from None
+        except ConnectionGone:
             sent = FLOOD_BYTES            # closed by the server: dropped, as it should be
+        except CheckFailed:
+            room.quiet = False
+            raise CheckFailed(tr(
+                "the server stopped reading guest1 after about {kib} KiB without a newline, but "
+                "did not drop it: a line over 4095 bytes must get its sender disconnected "
+                "('* guest1 dropped' to the others).").format(kib=sent >> 10)) from None
         t.send("still talking", quiet=True)
         # the reader hears the talker whatever guest1 does; the drop may come first
         while True:
             if not r._wait(r.consumed + 1, LINE_S):
                 room.quiet = False
-                raise CheckFailed(f"the reader should have received 'guest2: still talking' "
-                                  f"within {LINE_S:g} s while guest1 sent a line that never "
-                                  f"ends (nobody may wait for it).\n{r.report()}")
+                raise CheckFailed(tr("the reader should have received 'guest2: still talking' "
+                                     "within {seconds} s while guest1 sent a line that never "
+                                     "ends (nobody may wait for it).").format(
+                    seconds=f"{LINE_S:g}") + "\n" + r.report())
             line = r.lines[r.consumed]
             r.consumed += 1
             if line == "* guest1 dropped" and not dropped:
@@ -1081,18 +1169,20 @@ def check_too_long(room: Room) -> None:
                 continue
             if line != "guest2: still talking":
                 room.quiet = False
-                raise CheckFailed(f"the reader should have received 'guest2: still talking', "
-                                  f"but received {shown(line)} — no piece of a line over 4095 "
-                                  f"bytes may reach anyone.\n{r.report()}")
+                raise CheckFailed(tr("the reader should have received 'guest2: still talking', "
+                                     "but received {got} — no piece of a line over 4095 bytes "
+                                     "may reach anyone.").format(got=shown(line))
+                                  + "\n" + r.report())
             break
     room.quiet = False
     if not dropped:
-        r.expect("* guest1 dropped", why=f" (guest1 sent {sent >> 10} KiB without a newline: a "
-                                         f"line over 4095 bytes gets its sender dropped)")
+        r.expect("* guest1 dropped", why=tr(" (guest1 sent {kib} KiB without a newline: a line "
+                                            "over 4095 bytes gets its sender dropped)").format(
+            kib=sent >> 10))
     room.expect_server(joined("guest1", "127.0.0.1"))
     room.expect_server(joined("guest2", "127.0.0.1"))
     room.expect_server(joined("guest3", "127.0.0.1"))
-    room.expect_server(re.compile(r"guest1 dropped: .+"), " (NAME dropped: REASON)")
+    room.expect_server(re.compile(r"guest1 dropped: .+"), tr(" (NAME dropped: REASON)"))
     t.send("after the flood")
     r.expect("guest2: after the flood")
     room.stop_server()
@@ -1101,22 +1191,22 @@ def check_too_long(room: Room) -> None:
 def check_silent(room: Room) -> None:
     """A client that connects and sends nothing changes nothing for the others."""
     room.start_server()
-    q = Guest(room, label="a silent client")
+    q = Guest(room, label=tr("a silent client"))
     q.join()
-    a, b = Guest(room, label="client A"), Guest(room, label="client B")
+    a, b = Guest(room, label=client_label("A")), Guest(room, label=client_label("B"))
     for guest in (a, b):
         guest.join()
     a.expect("* guest3 joined")
     for number in range(5):
         a.send(f"question {number}")
-        b.expect(f"guest2: question {number}", why=" (guest1 connected and said nothing)")
+        b.expect(f"guest2: question {number}", why=tr(" (guest1 connected and said nothing)"))
         b.send(f"answer {number}")
         a.expect(f"guest3: answer {number}")
     room.stop_server()
     q.all_lines(["* guest2 joined", "* guest3 joined"]
                 + [line for n in range(5) for line in (f"guest2: question {n}",
                                                        f"guest3: answer {n}")],
-                "a silent client still hears everything")
+                tr("a silent client still hears everything"))
 
 
 def open_descriptors(pid: int) -> int:
@@ -1130,14 +1220,14 @@ def check_flood(room: Room) -> None:
     """200 connects and disconnects while two clients talk: they go on, names keep counting,
     and the server holds no more descriptors than before."""
     room.start_server()
-    a, b = Guest(room, label="client A"), Guest(room, label="client B")
+    a, b = Guest(room, label=client_label("A")), Guest(room, label=client_label("B"))
     a.join()
     b.join()
     a.expect("* guest2 joined")
     pid = room.server_pid()
     before = open_descriptors(pid)
-    room.note(f"the server holds {before} descriptors; {FLOOD_CONNECTIONS} connections come "
-              f"and go")
+    room.note(tr("the server holds {count} descriptors; {connections} connections come and go")
+              .format(count=before, connections=FLOOD_CONNECTIONS))
     room.quiet = True
     for batch in range(FLOOD_CONNECTIONS // FLOOD_BATCH):
         # a batch connects, all of them together, then each leaves its own way: at once, after
@@ -1161,9 +1251,9 @@ def check_flood(room: Room) -> None:
                 sock.close()
         except OSError as error:
             room.quiet = False
-            raise CheckFailed(f"a connection of the flood's batch {batch + 1} (of "
-                              f"{FLOOD_BATCH} at once) failed: {error.strerror or error} — does "
-                              f"the server still accept?") from None
+            raise CheckFailed(tr("a connection of the flood's batch {batch} (of {size} at once) "
+                                 "failed: {error} — does the server still accept?").format(
+                batch=batch + 1, size=FLOOD_BATCH, error=error.strerror or error)) from None
         finally:
             for sock in batch_socks:
                 sock.close()
@@ -1171,13 +1261,15 @@ def check_flood(room: Room) -> None:
         a.send(f"still talking after {done}", quiet=True)
         expect_skipping_announcements(b, f"guest1: still talking after {done}")
     room.quiet = False
-    c = Guest(room, label="a newcomer after the flood")
+    c = Guest(room, label=tr("a newcomer after the flood"))
     c.join()
     number = int(c.name[len("guest"):])
     if number <= 2 + FLOOD_CONNECTIONS * 3 // 4:
-        raise CheckFailed(f"after 2 clients and {FLOOD_CONNECTIONS} connections, a newcomer "
-                          f"should be about guest{3 + FLOOD_CONNECTIONS} (names count every "
-                          f"connection and are never reused); it is {c.name}")
+        raise CheckFailed(tr("after 2 clients and {connections} connections, a newcomer should "
+                             "be about {expected} (names count every connection and are never "
+                             "reused); it is {name}").format(
+            connections=FLOOD_CONNECTIONS, expected=f"guest{3 + FLOOD_CONNECTIONS}",
+            name=c.name))
     expect_skipping_announcements(a, f"* {c.name} joined")
     a.send("after the flood")
     expect_skipping_announcements(b, "guest1: after the flood")
@@ -1187,12 +1279,13 @@ def check_flood(room: Room) -> None:
     while after > before + 1 and time.monotonic() < end:   # + 1: the newcomer
         time.sleep(0.05)
         after = open_descriptors(pid)
-    room.note(f"the server holds {after} descriptors")
+    room.note(tr("the server holds {count} descriptors").format(count=after))
     if after > before + 1:
-        raise CheckFailed(f"the server held {before} descriptors before {FLOOD_CONNECTIONS} "
-                          f"connections came and went, and {after} after them (one more "
-                          f"client is connected): the sockets of clients that left were not "
-                          f"all closed (close(2) each one when its client goes).")
+        raise CheckFailed(tr("the server held {before} descriptors before {connections} "
+                             "connections came and went, and {after} after them (one more client "
+                             "is connected): the sockets of clients that left were not all closed "
+                             "(close(2) each one when its client goes).").format(
+            before=before, connections=FLOOD_CONNECTIONS, after=after))
     room.stop_server()
 
 
@@ -1205,16 +1298,13 @@ def expect_skipping_announcements(guest: Guest, line: str,
     flood's own lines) is `line`."""
     while True:
         if not guest._wait(guest.consumed + 1, LINE_S):
-            raise CheckFailed(f"{guest.who()} should have received {shown(line)} within "
-                              f"{LINE_S * guest.room.slow:g} s ({guest.state()}).\n"
-                              f"{guest.report()}")
+            raise CheckFailed(guest.nothing_came(line))
         got = guest.lines[guest.consumed]
         guest.consumed += 1
         if got == line:
             return
         if not noise.fullmatch(got):
-            raise CheckFailed(f"{guest.who()} should have received {shown(line)}, but received "
-                              f"{shown(got)}.\n{guest.report()}")
+            raise CheckFailed(guest.unexpected(line, got))
 
 
 # --- the client's checks: a stand-in room run by the harness -------------------------------
@@ -1236,14 +1326,15 @@ class StandIn:
             ready, _, _ = select.select([self.listener], [], [], 0.05)
             if ready:
                 self.conn, _ = self.listener.accept()
-                self.room.note("the stand-in room accepted the client")
+                self.room.note(tr("the stand-in room accepted the client"))
                 return
-        raise CheckFailed(f"the client did not connect to the room at 127.0.0.1 port "
-                          f"{self.room.port} ({client.poll_status()}).")
+        raise CheckFailed(tr("the client did not connect to the room at 127.0.0.1 port {port} "
+                             "({status}).").format(port=self.room.port,
+                                                   status=program_state(client.poll_status())))
 
     def send(self, text: str) -> None:
         assert self.conn is not None
-        self.room.note(f"the room sends {shown(text)}")
+        self.room.note(tr("the room sends {text}").format(text=shown(text)))
         self.conn.sendall(text.encode() + b"\n")
 
     def expect(self, line: str, why: str) -> None:
@@ -1253,20 +1344,23 @@ class StandIn:
             left = end - time.monotonic()
             ready, _, _ = select.select([self.conn], [], [], max(left, 0))
             if not ready:
-                raise CheckFailed(f"the room should have received {shown(line)} from the client "
-                                  f"({why}) within {LINE_S * self.room.slow:g} s; it got "
-                                  f"{shown(self.pending.decode(errors='replace'))} so far.")
+                raise CheckFailed(tr("the room should have received {line} from the client "
+                                     "({why}) within {seconds} s; it got {got} so far.").format(
+                    line=shown(line), why=why, seconds=f"{LINE_S * self.room.slow:g}",
+                    got=shown(self.pending.decode(errors="replace"))))
             data = self.conn.recv(RECV_CHUNK)
             if not data:
-                raise CheckFailed(f"the room should have received {shown(line)} from the client "
-                                  f"({why}), but the client closed the connection first.")
+                raise CheckFailed(tr("the room should have received {line} from the client "
+                                     "({why}), but the client closed the connection first.")
+                                  .format(line=shown(line), why=why))
             self.pending += data
         raw, _, self.pending = self.pending.partition(b"\n")
         got = raw.decode(errors="replace")
         if got != line:
-            raise CheckFailed(f"the room should have received {shown(line)} from the client "
-                              f"({why}), but received {shown(got)}.")
-        self.room.note(f"the room received {shown(got)}")
+            raise CheckFailed(tr("the room should have received {line} from the client ({why}), "
+                                 "but received {got}.").format(line=shown(line), why=why,
+                                                               got=shown(got)))
+        self.room.note(tr("the room received {text}").format(text=shown(got)))
 
     def expect_closed(self, why: str) -> None:
         assert self.conn is not None
@@ -1275,19 +1369,20 @@ class StandIn:
             left = end - time.monotonic()
             ready, _, _ = select.select([self.conn], [], [], max(left, 0))
             if not ready:
-                raise CheckFailed(f"the client should have closed its connection ({why}) within "
-                                  f"{EXIT_S * self.room.slow:g} s; it is still open.")
+                raise CheckFailed(tr("the client should have closed its connection ({why}) "
+                                     "within {seconds} s; it is still open.").format(
+                    why=why, seconds=f"{EXIT_S * self.room.slow:g}"))
             try:
                 data = self.conn.recv(RECV_CHUNK)
             except ConnectionResetError:
                 data = b""
             if not data:
-                self.room.note("the client closed its connection")
+                self.room.note(tr("the client closed its connection"))
                 return
             self.pending += data
 
     def close(self) -> None:
-        self.room.note("the room closes the connection")
+        self.room.note(tr("the room closes the connection"))
         if self.conn is not None:
             self.conn.close()
         self.listener.close()
@@ -1295,8 +1390,8 @@ class StandIn:
 
 def client_prints(room: Room, client: Program, line: str, why: str,
                   within: float = LINE_S) -> None:
-    expect_program(room, client, re.escape(line), within)
-    room.note(f"the client printed {shown(line)}")
+    expect_program(room, client, line, within)
+    room.note(tr("the client printed {line}").format(line=shown(line)))
 
 
 def check_client_poll(room: Room) -> None:
@@ -1312,30 +1407,31 @@ def check_client_poll(room: Room) -> None:
         stand_in.send("guest2: a line while you wait for your user")
         client_prints(room, client, "guest2: a line while you wait for your user", "")
     except CheckFailed as failure:
-        raise CheckFailed(f"{failure}\nThe client's user has typed nothing yet: a client that "
-                          f"reads stdin first (as the lesson's chat does) prints nothing until "
-                          f"they do. Wait for both at once with poll(2).") from None
+        raise CheckFailed(f"{failure}\n" + tr(
+            "The client's user has typed nothing yet: a client that reads stdin first (as the "
+            "lesson's chat does) prints nothing until they do. Wait for both at once with "
+            "poll(2).")) from None
     client.send("hello, room")
-    stand_in.expect("hello, room", "what its user typed, with its '\\n'")
+    stand_in.expect("hello, room", tr("what its user typed, with its '\\n'"))
     for number in range(3):
         stand_in.send(f"guest2: and another, {number}")
     for number in range(3):
         client_prints(room, client, f"guest2: and another, {number}", "")
     client.send("one\ntwo")       # two lines in one write, as when a user pastes them
-    stand_in.expect("one", "the first of two lines pasted at once")
+    stand_in.expect("one", tr("the first of two lines pasted at once"))
     try:
-        stand_in.expect("two", "the second of two lines pasted at once")
+        stand_in.expect("two", tr("the second of two lines pasted at once"))
     except CheckFailed as failure:
-        raise CheckFailed(f"{failure}\nA client that reads stdin with stdio (fgets(3), "
-                          f"getline(3)) after poll(2) gets the first line, while the second "
-                          f"waits in stdio's buffer, where poll() cannot see it. read(2) the "
-                          f"descriptor and send what came.") from None
+        raise CheckFailed(f"{failure}\n" + tr(
+            "A client that reads stdin with stdio (fgets(3), getline(3)) after poll(2) gets the "
+            "first line, while the second waits in stdio's buffer, where poll() cannot see it. "
+            "read(2) the descriptor and send what came.")) from None
     client.close_stdin()
-    stand_in.expect_closed("the end of its input")
+    stand_in.expect_closed(tr("the end of its input"))
     status = client.wait(EXIT_S * room.slow)
     if status != "exit 0":
-        raise CheckFailed(f"at the end of its input the client should exit 0; it ended with "
-                          f"{status}")
+        raise CheckFailed(tr("at the end of its input the client should exit 0; it ended with "
+                             "{status}").format(status=status))
     stand_in.close()
 
 
@@ -1347,11 +1443,11 @@ def check_client_ends(room: Room) -> None:
     stand_in.accept(client)
     client_prints(room, client, "Connected to the chat room.", "", START_S)
     client.close_stdin()
-    stand_in.expect_closed("the end of its input, at once")
+    stand_in.expect_closed(tr("the end of its input, at once"))
     status = client.wait(EXIT_S * room.slow)
     if status != "exit 0":
-        raise CheckFailed(f"at the end of its input the client should close its connection and "
-                          f"exit 0; it ended with {status}")
+        raise CheckFailed(tr("at the end of its input the client should close its connection "
+                             "and exit 0; it ended with {status}").format(status=status))
     stand_in.close()
     stand_in = StandIn(room)
     client = room.start_client("client2", "127.0.0.1")
@@ -1363,8 +1459,9 @@ def check_client_ends(room: Room) -> None:
     client_prints(room, client, "Connection closed by server.", "")
     status = client.wait(EXIT_S * room.slow)
     if status != "exit 0":
-        raise CheckFailed(f"when the room closes the connection, the client should print "
-                          f"'Connection closed by server.' and exit 0; it ended with {status}")
+        raise CheckFailed(tr("when the room closes the connection, the client should print "
+                             "'Connection closed by server.' and exit 0; it ended with {status}")
+                          .format(status=status))
 
 
 # --- stopping, and the reference on either side ---------------------------------------------
@@ -1377,9 +1474,9 @@ def check_sigterm(room: Room) -> None:
         room.port = session.free_port("tcp")
         name = signal.Signals(number).name
         room.start_server(name="server" if number == signal.SIGTERM else "server-sigint")
-        a = Guest(room, label="client A")
+        a = Guest(room, label=client_label("A"))
         a.join()
-        b = Guest(room, reads=False, label="a client that does not read")
+        b = Guest(room, reads=False, label=tr("a client that does not read"))
         a.expect("* guest2 joined")
         a.send_bytes(b"half a li")
         room.stop_server(number)
@@ -1388,8 +1485,9 @@ def check_sigterm(room: Room) -> None:
         b.reader.start()
         b._wait(sys.maxsize, STOP_S)
         if not (b.eof or b.error):
-            raise CheckFailed(f"after {name}, the server should close every connection; that of "
-                              f"a client that was not reading is still open.")
+            raise CheckFailed(tr("after {signal}, the server should close every connection; that "
+                                 "of a client that was not reading is still open.").format(
+                signal=name))
 
 
 def conversation(room: Room, label: str) -> None:
@@ -1421,28 +1519,29 @@ def conversation(room: Room, label: str) -> None:
         client_prints(room, other, "* guest1 left", "")
     status = one.wait(EXIT_S * room.slow)
     if status != "exit 0":
-        raise CheckFailed(f"{label}: client1 should exit 0 at the end of its input; it ended "
-                          f"with {status}")
+        raise CheckFailed(tr("{label}: client1 should exit 0 at the end of its input; it ended "
+                             "with {status}").format(label=label, status=status))
     room.stop_server()
     for each in (two, three):
         client_prints(room, each, "Connection closed by server.", "")
         status = each.wait(EXIT_S * room.slow)
         if status != "exit 0":
-            raise CheckFailed(f"{label}: {each.name} should exit 0 when the room closes; it "
-                              f"ended with {status}")
+            raise CheckFailed(tr("{label}: {name} should exit 0 when the room closes; it ended "
+                                 "with {status}").format(label=label, name=each.name,
+                                                         status=status))
 
 
 def check_conversation(room: Room) -> None:
     """ref-client and ref-server: the server and clients given, in a conversation of three."""
     room.start_server()
-    conversation(room, "three clients")
+    conversation(room, tr("three clients"))
 
 
 def check_memory(room: Room) -> None:
     """For Valgrind and the sanitizers: clients come and go, are dropped and reset, long lines
     and long names, and the lab's client too; SIGTERM at the end."""
     room.start_server()
-    a = Guest(room, label="client A")
+    a = Guest(room, label=client_label("A"))
     a.join()
     # The lab's client (over localhost: IPv6 is the ipv6 check's) connects, speaks and leaves;
     # what it prints is other checks' business.
@@ -1459,8 +1558,12 @@ def check_memory(room: Room) -> None:
     if client is not None:
         client.send("the lab's client speaks")
         a.expect("guest2: the lab's client speaks")
+    labels = {"close": tr("a client that will close"), "reset": tr("a client that will reset"),
+              "quit": tr("a client that will quit"),
+              "too long": tr("a client that will send too long a line"),
+              "nick": tr("a client that will change its name")}
     for kind in ("close", "reset", "quit", "too long", "nick"):
-        g = Guest(room, label=f"a client that will {kind}")
+        g = Guest(room, label=labels[kind])
         name = g.join()
         expect_skipping_announcements(a, f"* {name} joined")
         if kind == "close":
@@ -1485,9 +1588,9 @@ def check_memory(room: Room) -> None:
         a.expect("* guest2 left")
         status = client.wait(EXIT_S * room.slow)
         if status != "exit 0":
-            raise CheckFailed(f"the client should exit 0 at the end of its input; it ended "
-                              f"with {status}")
-    late = Guest(room, reads=False, label="a client that does not read, there at the end")
+            raise CheckFailed(tr("the client should exit 0 at the end of its input; it ended "
+                                 "with {status}").format(status=status))
+    late = Guest(room, reads=False, label=tr("a client that does not read, there at the end"))
     late.name = a.next_joined()
     late.send("waiting")
     a.expect(f"{late.name}: waiting")
@@ -1499,7 +1602,7 @@ def check_reuseaddr(room: Room) -> None:
     port after closing the room, its connections in TIME_WAIT."""
     log = room.out / "server.strace"
     room.start_server(prefix=session.trace_prefix(log, "setsockopt"))
-    a, b = Guest(room, label="client A"), Guest(room, label="client B")
+    a, b = Guest(room, label=client_label("A")), Guest(room, label=client_label("B"))
     a.join()
     b.join()
     a.expect("* guest2 joined")
@@ -1511,12 +1614,12 @@ def check_reuseaddr(room: Room) -> None:
     (room.out / "server.trace").write_text("".join(f"{line}\n" for line in calls))
     # any non-zero value turns the option on: [1], or [2] from an `int yes = 2`
     if not any(re.search(r"SO_REUSEADDR, \[[1-9][0-9]*\]", line) for line in calls):
-        raise CheckFailed("the server never set SO_REUSEADDR (setsockopt(2), socket(7)); its "
-                          "setsockopt calls were:\n" + ("\n".join(f"    {c}" for c in calls)
-                                                        or "    none"))
+        raise CheckFailed(tr("the server never set SO_REUSEADDR (setsockopt(2), socket(7)); its "
+                             "setsockopt calls were:") + "\n"
+                          + ("\n".join(f"    {c}" for c in calls) or "    " + tr("none")))
     room.guests = []
     room.start_server(name="server-again")
-    c = Guest(room, label="a client of the room started again")
+    c = Guest(room, label=tr("a client of the room started again"))
     c.join()
     room.stop_server()
 
@@ -1567,7 +1670,7 @@ def main(argv: list[str] | None = None) -> int:
     except CheckFailed as failure:
         result = str(failure)
         room.quiet = False
-        room.note(f"FAILED: {result.splitlines()[0]}")
+        room.note(tr("FAILED: {error}").format(error=result.splitlines()[0]))
     finally:
         room.finish(result)
     return 0

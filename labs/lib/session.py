@@ -49,6 +49,7 @@ import subprocess
 import sys
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -265,6 +266,23 @@ def signal_status(number: int) -> str:
         return f"signal {signal.Signals(number).name}"
     except ValueError:
         return f"signal {number}"
+
+
+# The marks of a line-by-line comparison, as socklab.bash's assert_lines writes them.
+COMPARISON_MARKS = ("GOOD", "BAD", "MISSING", "UNEXPECTED", "expected")
+MARK_COLUMNS = 12             # the compared line starts this many columns after its mark
+
+
+def mark(word: str) -> str:
+    """A mark of a line-by-line comparison (one of COMPARISON_MARKS) in the student's language,
+    padded to the column where the compared line starts: the catalog entry socklab.bash's
+    lines_marked uses, so that every comparison a student reads has the same marks."""
+    words = tr("GOOD BAD MISSING UNEXPECTED expected").split()
+    if len(words) != len(COMPARISON_MARKS):
+        words = list(COMPARISON_MARKS)
+    shown = words[COMPARISON_MARKS.index(word)]
+    width = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in shown)
+    return shown + " " * max(MARK_COLUMNS - width, 2)
 
 
 def split_argv(joined: str) -> list[str]:
@@ -510,7 +528,8 @@ def valgrind_findings(log: str) -> list[str]:
             if any("<inherited from parent>" in b for b in block):
                 continue
             if fd:
-                block[0] = f"descriptor {fd.group(2)} not closed at exit: {line}"
+                block[0] = tr("descriptor {number} not closed at exit: {line}").format(
+                    number=fd.group(2), line=line)
             findings.append(" | ".join(block))
     return findings
 
@@ -679,7 +698,7 @@ def run(opts: Options) -> int:
         if name in opts.valgrind:
             log = out / f"{name}.valgrind"
             findings = valgrind_findings(log.read_text(errors="replace")) if log.exists() \
-                else ["Valgrind wrote no report"]
+                else [tr("Valgrind wrote no report")]
             (out / f"{name}.memcheck").write_text("\n".join(findings or ["clean"]) + "\n")
         elif opts.sanitizers and name != "relay":
             stderr = (out / f"{name}.stderr").read_text(errors="replace")

@@ -42,6 +42,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import session  # noqa: E402  (the one place that starts programs)
+# Messages speak the grader's language (SOCKLAB_LANG, else the locale): session.py's `tr`, which
+# is grader/i18n.py's `_`. Packets, opcodes and the contract's lines inside them stay as they are.
+from session import mark, tr  # noqa: E402
 
 # --- the protocol, as the peer speaks it ------------------------------------------------------
 
@@ -88,7 +91,7 @@ class Packet:
     def __str__(self) -> str:
         name = OPCODE_NAMES.get(self.opcode, f"opcode {self.opcode}")
         if self.opcode in (DATA, ACK):
-            extra = f" {self.number}" + (f" ({len(self.payload)} bytes)"
+            extra = f" {self.number}" + (tr(" ({count} bytes)").format(count=len(self.payload))
                                          if self.opcode == DATA else "")
         elif self.opcode == ERROR:
             extra = f" {self.number} {self.payload.decode('latin-1')!r}"
@@ -213,7 +216,8 @@ class Lab:
         """Sends the server (the program itself, inside its sandbox) a signal; waits for it."""
         assert self.server is not None
         if self.server.proc.poll() is None:
-            self.note(f"sends {signal.Signals(signal_number).name} to the server")
+            self.note(tr("sends {signal} to the server").format(
+                signal=signal.Signals(signal_number).name))
             for pid in program_pids(self.server.proc.pid):
                 try:
                     os.kill(pid, signal_number)
@@ -233,14 +237,16 @@ class Lab:
             time.sleep(session.POLL_S)
         lines = self.server_lines()
         if not lines or lines[0] != wanted:
-            raise Failure(f"the server's first line should be {wanted!r}; it printed "
-                          f"{lines[0] if lines else 'nothing'!r}")
+            raise Failure(tr("the server's first line should be {wanted}; it printed {got}")
+                          .format(wanted=repr(wanted),
+                                  got=repr(lines[0]) if lines else tr("nothing")))
 
     def alive(self) -> None:
         assert self.server is not None
         if self.server.proc.poll() is not None:
-            raise Failure(f"the server is no longer running ({self.server.poll_status()}): a "
-                          "server must survive anything a client sends")
+            raise Failure(tr("the server is no longer running ({status}): a server must "
+                             "survive anything a client sends").format(
+                status=self.server.poll_status()))
 
     def expect_lines(self, patterns: list[str], why: str) -> None:
         """The server's lines after its first one are, in any order, one for each pattern (a
@@ -256,12 +262,14 @@ class Lab:
                 break
             time.sleep(session.POLL_S * 4)
         if missing or extra:
-            report = [f"  GOOD        {line}" for line in got if line not in extra]
-            report += [f"  MISSING     a line like /{p.pattern}/" for p in missing]
-            report += [f"  UNEXPECTED  {line}" for line in extra]
-            raise Failure(f"{why}: the server's lines (after its first) do not match the "
-                          f"contract's ('RRQ NAME from ADDRESS: N bytes', 'WRQ ...', "
-                          f"'... failed: REASON'):\n" + "\n".join(report))
+            report = [f"  {mark('GOOD')}{line}" for line in got if line not in extra]
+            report += [f"  {mark('MISSING')}" + tr("a line like /{pattern}/").format(
+                pattern=p.pattern) for p in missing]
+            report += [f"  {mark('UNEXPECTED')}{line}" for line in extra]
+            raise Failure(tr("{why}: the server's lines (after its first) do not match the "
+                             "contract's ('RRQ NAME from ADDRESS: N bytes', 'WRQ ...', "
+                             "'... failed: REASON'):").format(why=why) + "\n"
+                          + "\n".join(report))
 
     # real clients
 
@@ -291,9 +299,11 @@ class Lab:
         if got != expected:
             where = next((i for i, (a, b) in enumerate(zip(got, expected)) if a != b),
                          min(len(got), len(expected)))
-            raise Failure(f"{what}: {len(got)} bytes (SHA-256 {sha(got)}…) where "
-                          f"{len(expected)} were expected (SHA-256 {sha(expected)}…); the "
-                          f"first difference is at byte {where}")
+            raise Failure(tr("{what}: {got} bytes (SHA-256 {got_sha}…) where {expected} were "
+                             "expected (SHA-256 {expected_sha}…); the first difference is at "
+                             "byte {where}").format(what=what, got=len(got), got_sha=sha(got),
+                                                    expected=len(expected),
+                                                    expected_sha=sha(expected), where=where))
 
     # the rude peer
 
@@ -342,7 +352,7 @@ class Peer:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind((host, 0))
         self.port = self.sock.getsockname()[1]
-        self.name = f"peer {self.port}"
+        self.name = tr("peer {port}").format(port=self.port)
         self.tid: int | None = None   # the server's port for this transfer, once it answers
         self.received: list[Packet] = []
 
@@ -382,40 +392,43 @@ class Peer:
         packet = self.recv(wait_s)
         if packet is None:
             self.lab.alive()
-            raise Failure(f"expected {what} from the server within {slow(wait_s):g} s; "
-                          f"nothing came")
+            raise Failure(tr("expected {what} from the server within {seconds} s; nothing "
+                             "came").format(what=what, seconds=f"{slow(wait_s):g}"))
         return packet
 
     def expect_data(self, block: int, size: int | None = None,
                     wait_s: float = REPLY_S) -> Packet:
         packet = self.expect(f"DATA {block % BLOCK_MODULO}", wait_s)
         if packet.opcode != DATA or packet.number != block % BLOCK_MODULO:
-            raise Failure(f"expected DATA {block % BLOCK_MODULO}"
-                          f"{f' of {size} bytes' if size is not None else ''}, got {packet}")
+            wanted = (tr("DATA {block} of {size} bytes") if size is not None else
+                      "DATA {block}").format(block=block % BLOCK_MODULO, size=size)
+            raise Failure(tr("expected {what}, got {packet}").format(what=wanted, packet=packet))
         if size is not None and len(packet.payload) != size:
-            raise Failure(f"expected DATA {block % BLOCK_MODULO} of {size} bytes, got "
-                          f"{len(packet.payload)} bytes")
+            raise Failure(tr("expected DATA {block} of {size} bytes, got {count} bytes").format(
+                block=block % BLOCK_MODULO, size=size, count=len(packet.payload)))
         return packet
 
     def expect_ack(self, block: int, wait_s: float = REPLY_S) -> Packet:
         packet = self.expect(f"ACK {block % BLOCK_MODULO}", wait_s)
         if packet.opcode != ACK or packet.number != block % BLOCK_MODULO:
-            raise Failure(f"expected ACK {block % BLOCK_MODULO}, got {packet}")
+            raise Failure(tr("expected {what}, got {packet}").format(
+                what=f"ACK {block % BLOCK_MODULO}", packet=packet))
         return packet
 
     def expect_error(self, codes: Iterable[int], why: str, wait_s: float = REPLY_S) -> Packet:
         codes = tuple(codes)
-        shown = " or ".join(str(c) for c in codes)
+        shown = error_codes(codes)
         packet = self.expect(f"ERROR {shown} ({why})", wait_s)
         if packet.opcode != ERROR or packet.number not in codes:
-            raise Failure(f"{why}: expected ERROR {shown}, got {packet}")
+            raise Failure(tr("{why}: expected {what}, got {packet}").format(
+                why=why, what=f"ERROR {shown}", packet=packet))
         return packet
 
     def expect_oack(self, wait_s: float = REPLY_S) -> Packet:
-        packet = self.expect("an OACK", wait_s)
+        packet = self.expect(tr("an OACK"), wait_s)
         if packet.opcode != OACK:
-            raise Failure(f"expected an OACK (the request carried options the contract "
-                          f"accepts), got {packet}")
+            raise Failure(tr("expected an OACK (the request carried options the contract "
+                             "accepts), got {packet}").format(packet=packet))
         return packet
 
     def expect_quiet(self, what: str, wait_s: float = QUIET_S) -> None:
@@ -428,7 +441,8 @@ class Peer:
             if packet is None:
                 return
             if packet.raw not in seen:
-                raise Failure(f"{what}; but the server sent {packet}")
+                raise Failure(tr("{what}; but the server sent {packet}").format(what=what,
+                                                                                packet=packet))
 
     def read_file(self, name: bytes, blksize: int = DEFAULT_BLKSIZE, mode: bytes = b"octet",
                   options: Iterable[tuple[str, str]] = ()) -> bytes:
@@ -443,8 +457,9 @@ class Peer:
         while True:
             packet = self.expect_data(block)
             if len(packet.payload) > blksize:
-                raise Failure(f"DATA {block} carries {len(packet.payload)} bytes, more than "
-                              f"the block size {blksize}")
+                raise Failure(tr("DATA {block} carries {count} bytes, more than the block size "
+                                 "{size}").format(block=block, count=len(packet.payload),
+                                                  size=blksize))
             received += packet.payload
             self.send_raw(ack(block))
             if len(packet.payload) < blksize:
@@ -466,6 +481,11 @@ class Peer:
 
 
 # --- checks shared by scenarios --------------------------------------------------------------
+
+def error_codes(codes: Iterable[int]) -> str:
+    """ERROR codes as a message names them: "2", "0 or 1 or 2"."""
+    return tr(" or ").join(str(c) for c in codes)
+
 
 def line(kind: str, name: str, size: int | None = None, port: int | None = None) -> str:
     """The pattern of the line for one transfer: its size, or a failure."""
@@ -507,9 +527,10 @@ def scenario_start_stop(lab: Lab) -> None:
         status = lab.stop_server(sig)
         lines = lab.server_lines()
         if status != "exit 0" or lines[-1:] != ["TFTP server stopped."]:
-            raise Failure(f"on {sig.name} the server should print 'TFTP server stopped.' and "
-                          f"exit 0; it ended with {status}, its last line "
-                          f"{lines[-1] if lines else 'none'!r}")
+            raise Failure(tr("on {signal} the server should print 'TFTP server stopped.' and "
+                             "exit 0; it ended with {status}, its last line {line}").format(
+                signal=sig.name, status=status,
+                line=repr(lines[-1]) if lines else tr("none")))
         if sig == signal.SIGTERM:
             lab.server.finish()
             os.replace(lab.out / "server.stdout", lab.out / "server-sigterm.stdout")
@@ -523,9 +544,10 @@ def scenario_read(lab: Lab) -> None:
         name = f"read-{label}.bin"
         content = lab.put(name, lab.random_bytes(size))
         lab.run_client(tftp_hpa("get", lab.port, name, name))
-        lab.same(f"the file {name} as tftp-hpa received it", lab.client_file(name), content)
+        lab.same(tr("the file {name} as tftp-hpa received it").format(name=name),
+                 lab.client_file(name), content)
         patterns.append(line("RRQ", name, size))
-    lab.expect_lines(patterns, "after five reads")
+    lab.expect_lines(patterns, tr("after five reads"))
 
 
 def scenario_write(lab: Lab) -> None:
@@ -538,10 +560,12 @@ def scenario_write(lab: Lab) -> None:
         lab.run_client(tftp_hpa("put", lab.port, name, name))
         written = lab.root / name
         if not written.exists():
-            raise Failure(f"after tftp-hpa's put of {name} ({size} bytes), ROOT has no {name}")
-        lab.same(f"root/{name}, written by the server", written.read_bytes(), content)
+            raise Failure(tr("after tftp-hpa's put of {name} ({size} bytes), ROOT has no "
+                             "{name}").format(name=name, size=size))
+        lab.same(tr("root/{name}, written by the server").format(name=name),
+                 written.read_bytes(), content)
         patterns.append(line("WRQ", name, size))
-    lab.expect_lines(patterns, "after five writes")
+    lab.expect_lines(patterns, tr("after five writes"))
 
 
 # A text whose line ends fall on every side of 8-byte block boundaries once translated.
@@ -554,8 +578,8 @@ def scenario_netascii(lab: Lab) -> None:
     lab.put("text.txt", NETASCII_TEXT)
     peer = lab.peer()
     wire = peer.read_file(b"text.txt", blksize=8, mode=b"netascii", options=[("blksize", "8")])
-    lab.same("the bytes of a netascii RRQ of text.txt (each '\\n' must travel as CR LF, each "
-             "'\\r' as CR NUL; RFC 1350)", wire, netascii(NETASCII_TEXT))
+    lab.same(tr("the bytes of a netascii RRQ of text.txt (each '\\n' must travel as CR LF, "
+                "each '\\r' as CR NUL; RFC 1350)"), wire, netascii(NETASCII_TEXT))
     peer.close()
     peer = lab.peer()
     peer.write_file(b"upload.txt", netascii(NETASCII_TEXT), blksize=8, mode=b"netascii",
@@ -563,15 +587,16 @@ def scenario_netascii(lab: Lab) -> None:
     peer.close()
     lab.expect_lines([line("RRQ", "text.txt", len(NETASCII_TEXT)),
                       line("WRQ", "upload.txt", len(NETASCII_TEXT))],
-                     "after a netascii read and write")
-    lab.same("root/upload.txt, written from netascii (CR LF must become '\\n', CR NUL '\\r')",
+                     tr("after a netascii read and write"))
+    lab.same(tr("root/upload.txt, written from netascii (CR LF must become '\\n', CR NUL "
+                "'\\r')"),
              (lab.root / "upload.txt").read_bytes(), NETASCII_TEXT)
     lab.run_client(tftp_hpa("get", lab.port, "text.txt", "text-back.txt", "netascii"))
-    lab.same("text.txt read by tftp-hpa in netascii mode", lab.client_file("text-back.txt"),
-             NETASCII_TEXT)
+    lab.same(tr("text.txt read by tftp-hpa in netascii mode"),
+             lab.client_file("text-back.txt"), NETASCII_TEXT)
     (lab.client_dir / "mine.txt").write_bytes(NETASCII_TEXT)
     lab.run_client(tftp_hpa("put", lab.port, "mine.txt", "mine.txt", "netascii"))
-    lab.same("root/mine.txt written by tftp-hpa in netascii mode",
+    lab.same(tr("root/mine.txt written by tftp-hpa in netascii mode"),
              (lab.root / "mine.txt").read_bytes() if (lab.root / "mine.txt").exists() else b"",
              NETASCII_TEXT)
 
@@ -584,16 +609,16 @@ def scenario_large(lab: Lab) -> None:
     reads (stop-and-wait), atftp writes (windowsize 16)."""
     content = lab.put("large.bin", lab.random_bytes(LARGE))
     lab.run_client(tftp_hpa("get", lab.port, "large.bin", "large.bin"), LARGE_CLIENT_S)
-    lab.same("large.bin (32 MiB) as tftp-hpa received it", lab.client_file("large.bin"),
+    lab.same(tr("large.bin (32 MiB) as tftp-hpa received it"), lab.client_file("large.bin"),
              content)
     (lab.client_dir / "large.bin").write_bytes(content)
     lab.run_client(atftp("put", lab.port, "large-up.bin", "large.bin", [("windowsize", "16")]),
                    LARGE_CLIENT_S)
     up = lab.root / "large-up.bin"
-    lab.same("root/large-up.bin (32 MiB) written through atftp",
+    lab.same(tr("root/large-up.bin (32 MiB) written through atftp"),
              up.read_bytes() if up.exists() else b"", content)
     lab.expect_lines([line("RRQ", "large.bin", LARGE), line("WRQ", "large-up.bin", LARGE)],
-                     "after 32 MiB each way")
+                     tr("after 32 MiB each way"))
 
 
 def scenario_new_tid(lab: Lab) -> None:
@@ -606,17 +631,18 @@ def scenario_new_tid(lab: Lab) -> None:
     second.request(RRQ, b"two-blocks.bin")
     two = second.expect_data(1, 512)
     if one.source == lab.port or two.source == lab.port:
-        raise Failure(f"DATA 1 came from the server's own port {lab.port}: each transfer must "
-                      f"run from a new socket, bound to a port of its own (its transfer ID)")
+        raise Failure(tr("DATA 1 came from the server's own port {port}: each transfer must "
+                         "run from a new socket, bound to a port of its own (its transfer ID)")
+                      .format(port=lab.port))
     if one.source == two.source:
-        raise Failure(f"two transfers at once both answered from port {one.source}: each needs "
-                      f"a socket of its own")
+        raise Failure(tr("two transfers at once both answered from port {port}: each needs a "
+                         "socket of its own").format(port=one.source))
     for peer in (first, second):
         peer.send_raw(ack(1))
         peer.expect_data(2, 188)
         peer.send_raw(ack(2))
     lab.expect_lines([line("RRQ", "two-blocks.bin", 700, first.port),
-                      line("RRQ", "two-blocks.bin", 700, second.port)], "after two reads")
+                      line("RRQ", "two-blocks.bin", 700, second.port)], tr("after two reads"))
 
 
 CONCURRENT = 16
@@ -632,17 +658,18 @@ def scenario_concurrent(lab: Lab) -> None:
     for number, peer in enumerate(peers, 1):
         packet = peer.recv()
         if packet is None or packet.opcode != DATA or packet.number != 1:
-            raise Failure(f"16 read requests at once: request {number} got "
-                          f"{packet or 'nothing'} while the other transfers waited for their "
-                          f"ACKs — transfers must run side by side (poll(2)), not one after "
-                          f"the other")
+            raise Failure(tr("16 read requests at once: request {number} got {packet} while the "
+                             "other transfers waited for their ACKs — transfers must run side by "
+                             "side (poll(2)), not one after the other").format(
+                number=number, packet=packet or tr("nothing")))
     for peer in peers:
         received = peer.received[0].payload
         for block in (1, 2):
             peer.send_raw(ack(block))
             received += peer.expect_data(block + 1).payload
         peer.send_raw(ack(3))
-        lab.same(f"shared.bin as the peer on port {peer.port} received it", received, content)
+        lab.same(tr("shared.bin as the peer on port {port} received it").format(port=peer.port),
+                 received, content)
         peer.close()
     patterns = [line("RRQ", "shared.bin", 1300, peer.port) for peer in peers]
     files = {}
@@ -658,13 +685,15 @@ def scenario_concurrent(lab: Lab) -> None:
     for program in running:
         lab.finish_client(program)
     for number in range(CONCURRENT // 2):
-        lab.same(f"shared.bin read by tftp-hpa #{number + 1} of 8 at once",
+        lab.same(tr("shared.bin read by tftp-hpa #{number} of 8 at once").format(
+                 number=number + 1),
                  lab.client_file(f"down-{number}.bin"), content)
         name = f"up-{number}.bin"
         up = lab.root / name
-        lab.same(f"root/{name} written by tftp-hpa #{number + 1} of 8 at once",
+        lab.same(tr("root/{name} written by tftp-hpa #{number} of 8 at once").format(
+                 name=name, number=number + 1),
                  up.read_bytes() if up.exists() else b"", files[name])
-    lab.expect_lines(patterns, "after 32 transfers")
+    lab.expect_lines(patterns, tr("after 32 transfers"))
 
 
 ALL_OPTIONS = [("blksize", "1024"), ("timeout", "3"), ("tsize", "0"), ("windowsize", "4")]
@@ -672,9 +701,10 @@ ALL_OPTIONS = [("blksize", "1024"), ("timeout", "3"), ("tsize", "0"), ("windowsi
 
 def check_oack(packet: Packet, expected: dict[str, str], why: str) -> None:
     if packet.options != expected:
-        raise Failure(f"{why}: the OACK should carry exactly "
-                      f"{' '.join(f'{k}={v}' for k, v in expected.items())}; it carries "
-                      f"{' '.join(f'{k}={v}' for k, v in packet.options.items()) or 'nothing'}")
+        raise Failure(tr("{why}: the OACK should carry exactly {expected}; it carries {got}")
+                      .format(why=why, expected=" ".join(f"{k}={v}" for k, v in expected.items()),
+                              got=" ".join(f"{k}={v}" for k, v in packet.options.items())
+                              or tr("nothing")))
 
 
 def scenario_oack(lab: Lab) -> None:
@@ -686,10 +716,10 @@ def scenario_oack(lab: Lab) -> None:
     peer = lab.peer()
     peer.request(RRQ, b"opts.bin", options=ALL_OPTIONS)
     check_oack(peer.expect_oack(), {"blksize": "1024", "timeout": "3", "tsize": "3000",
-                                    "windowsize": "4"}, "RRQ with blksize, timeout, tsize and "
-                                                        "windowsize")
-    peer.expect_quiet("after an OACK the server must wait for the client's ACK 0 before DATA 1 "
-                      "(RFC 2347)")
+                                    "windowsize": "4"},
+               tr("RRQ with blksize, timeout, tsize and windowsize"))
+    peer.expect_quiet(tr("after an OACK the server must wait for the client's ACK 0 before "
+                         "DATA 1 (RFC 2347)"))
     peer.send_raw(ack(0))
     for block in (1, 2):
         peer.expect_data(block, 1024)
@@ -698,15 +728,15 @@ def scenario_oack(lab: Lab) -> None:
     patterns.append(line("RRQ", "opts.bin", 3000, peer.port))
     peer.close()
     cases = [
-        ([("BlkSize", "700")], {"blksize": "700"}, "option names are case-insensitive"),
-        ([("timeout", "7")], {"timeout": "7"}, "timeout alone"),
-        ([("windowsize", "2")], {"windowsize": "2"}, "windowsize alone"),
-        ([("tsize", "0")], {"tsize": "3000"}, "tsize alone"),
+        ([("BlkSize", "700")], {"blksize": "700"}, tr("option names are case-insensitive")),
+        ([("timeout", "7")], {"timeout": "7"}, tr("timeout alone")),
+        ([("windowsize", "2")], {"windowsize": "2"}, tr("windowsize alone")),
+        ([("tsize", "0")], {"tsize": "3000"}, tr("tsize alone")),
         ([("foo", "1"), ("blksize", "600"), ("bar", "x")], {"blksize": "600"},
-         "unknown options are ignored (RFC 2347)"),
+         tr("unknown options are ignored (RFC 2347)")),
         ([("blksize", "7"), ("timeout", "0"), ("windowsize", "0"), ("timeout", "256"),
           ("blksize", "65465"), ("windowsize", "65536"), ("tsize", "x"), ("blksize", "800")],
-         {"blksize": "800"}, "values out of range are ignored; the first valid one counts"),
+         {"blksize": "800"}, tr("values out of range are ignored; the first valid one counts")),
     ]
     for options, expected, why in cases:
         peer = lab.peer()
@@ -717,25 +747,27 @@ def scenario_oack(lab: Lab) -> None:
         peer.close()
     peer = lab.peer()
     peer.request(RRQ, b"opts.bin", options=[("foo", "1"), ("blksize", "2")])
-    packet = peer.expect("DATA 1 (no option was acceptable: no OACK)")
+    packet = peer.expect(tr("DATA 1 (no option was acceptable: no OACK)"))
     if packet.opcode != DATA or packet.number != 1 or len(packet.payload) != 512:
-        raise Failure(f"a request whose options are all unknown or out of range is served as "
-                      f"if it had none: DATA 1 of 512 bytes, no OACK; got {packet}")
+        raise Failure(tr("a request whose options are all unknown or out of range is served as "
+                         "if it had none: DATA 1 of 512 bytes, no OACK; got {packet}").format(
+            packet=packet))
     peer.send_raw(error(0, b"enough"))
     patterns.append(failed_line("RRQ", peer.port))
     peer.close()
     peer = lab.peer()
     peer.request(WRQ, b"opts-up.bin", options=[("blksize", "100"), ("tsize", "150")])
     check_oack(peer.expect_oack(), {"blksize": "100", "tsize": "150"},
-               "WRQ with blksize 100 and tsize 150")
+               tr("WRQ with blksize 100 and tsize 150"))
     upload = lab.random_bytes(150)
     peer.send_raw(data(1, upload[:100]))
     peer.expect_ack(1)
     peer.send_raw(data(2, upload[100:]))
     peer.expect_ack(2)
     patterns.append(line("WRQ", "opts-up.bin", 150, peer.port))
-    lab.expect_lines(patterns, "after the option requests")
-    lab.same("root/opts-up.bin (blksize 100)", (lab.root / "opts-up.bin").read_bytes(), upload)
+    lab.expect_lines(patterns, tr("after the option requests"))
+    lab.same(tr("root/opts-up.bin (blksize 100)"), (lab.root / "opts-up.bin").read_bytes(),
+             upload)
 
 
 def scenario_blksize(lab: Lab) -> None:
@@ -749,18 +781,20 @@ def scenario_blksize(lab: Lab) -> None:
         sizes = [len(p.payload) for p in peer.received if p.opcode == DATA]
         expected = [len(b) for b in blocks_of(content, size)]
         if sizes != expected:
-            raise Failure(f"RRQ with blksize {size} of a {length}-byte file: DATA sizes should "
-                          f"be {expected}, got {sizes}")
-        lab.same(f"{name} read with blksize {size}", got, content)
+            raise Failure(tr("RRQ with blksize {size} of a {length}-byte file: DATA sizes "
+                             "should be {expected}, got {sizes}").format(
+                size=size, length=length, expected=expected, sizes=sizes))
+        lab.same(tr("{name} read with blksize {size}").format(name=name, size=size), got,
+                 content)
         patterns.append(line("RRQ", name, length, peer.port))
         peer.close()
     peer = lab.peer()
     upload = lab.random_bytes(1428 * 2 + 100)
     peer.write_file(b"blk-up.bin", upload, blksize=1428, options=[("blksize", "1428")])
     patterns.append(line("WRQ", "blk-up.bin", len(upload), peer.port))
-    lab.expect_lines(patterns, "after reads and a write with blksize")
-    lab.same("root/blk-up.bin, written in blocks of 1428", (lab.root / "blk-up.bin").read_bytes(),
-             upload)
+    lab.expect_lines(patterns, tr("after reads and a write with blksize"))
+    lab.same(tr("root/blk-up.bin, written in blocks of 1428"),
+             (lab.root / "blk-up.bin").read_bytes(), upload)
 
 
 def scenario_windowsize(lab: Lab) -> None:
@@ -769,15 +803,15 @@ def scenario_windowsize(lab: Lab) -> None:
     content = lab.put("window.bin", lab.random_bytes(512 * 9 + 100))   # 10 blocks
     peer = lab.peer()
     peer.request(RRQ, b"window.bin", options=[("windowsize", "4")])
-    check_oack(peer.expect_oack(), {"windowsize": "4"}, "RRQ with windowsize 4")
+    check_oack(peer.expect_oack(), {"windowsize": "4"}, tr("RRQ with windowsize 4"))
     peer.send_raw(ack(0))
     for block in range(1, 5):
         peer.expect_data(block, 512)
-    peer.expect_quiet("with windowsize 4, the server sends 4 blocks, then waits for an ACK")
+    peer.expect_quiet(tr("with windowsize 4, the server sends 4 blocks, then waits for an ACK"))
     peer.send_raw(ack(4))
     for block in range(5, 9):
         peer.expect_data(block, 512)
-    peer.expect_quiet("4 more blocks, then it waits")
+    peer.expect_quiet(tr("4 more blocks, then it waits"))
     peer.send_raw(ack(6))   # blocks 7 and 8 "lost": send again from 7 (RFC 7440)
     for block in range(7, 11):
         peer.expect_data(block, 512 if block < 10 else 100)
@@ -788,12 +822,13 @@ def scenario_windowsize(lab: Lab) -> None:
     parts = blocks_of(upload, 512)
     peer = lab.peer()
     peer.request(WRQ, b"window-up.bin", options=[("windowsize", "4")])
-    check_oack(peer.expect_oack(), {"windowsize": "4"}, "WRQ with windowsize 4")
+    check_oack(peer.expect_oack(), {"windowsize": "4"}, tr("WRQ with windowsize 4"))
     for block in range(1, 5):
         peer.send_raw(data(block, parts[block - 1]))
         if block < 4:
-            peer.expect_quiet(f"as the receiver with windowsize 4, the server acknowledges "
-                              f"every 4th block, not block {block}", QUIET_S / 2)
+            peer.expect_quiet(tr("as the receiver with windowsize 4, the server acknowledges "
+                                 "every 4th block, not block {block}").format(block=block),
+                              QUIET_S / 2)
     peer.expect_ack(4)
     for block in (5, 6, 8):      # 7 "lost": the server says where its data stops, once
         peer.send_raw(data(block, parts[block - 1]))
@@ -803,8 +838,8 @@ def scenario_windowsize(lab: Lab) -> None:
     peer.expect_ack(9)
     lab.expect_lines([line("RRQ", "window.bin", len(content), reader_port),
                       line("WRQ", "window-up.bin", len(upload), peer.port)],
-                     "after a windowed read and write")
-    lab.same("root/window-up.bin (windowsize 4, block 7 late)",
+                     tr("after a windowed read and write"))
+    lab.same(tr("root/window-up.bin (windowsize 4, block 7 late)"),
              (lab.root / "window-up.bin").read_bytes(), upload)
 
 
@@ -815,14 +850,16 @@ def scenario_timeout(lab: Lab) -> None:
     for seconds, low, high in ((3, 2.5, 4.5),):
         peer = lab.peer()
         peer.request(RRQ, b"slow.bin", options=[("timeout", str(seconds))])
-        check_oack(peer.expect_oack(), {"timeout": str(seconds)}, f"RRQ with timeout {seconds}")
+        check_oack(peer.expect_oack(), {"timeout": str(seconds)},
+                   tr("RRQ with timeout {seconds}").format(seconds=seconds))
         peer.send_raw(ack(0))
         first = peer.expect_data(1, 512)
         again = peer.expect_data(1, 512, wait_s=high + 1)   # not acknowledged: it comes again
         waited = again.time - first.time
         if not slow(low) <= waited <= slow(high):
-            raise Failure(f"with timeout {seconds}, DATA 1 should come again after about "
-                          f"{seconds} s without an ACK; it came after {waited:.2f} s")
+            raise Failure(tr("with timeout {seconds}, DATA 1 should come again after about "
+                             "{seconds} s without an ACK; it came after {waited} s").format(
+                seconds=seconds, waited=f"{waited:.2f}"))
         peer.send_raw(ack(1))
         peer.expect_data(2, 88)
         peer.send_raw(ack(2))
@@ -835,19 +872,20 @@ def scenario_tsize(lab: Lab) -> None:
     peer = lab.peer()
     got = peer.read_file(b"sized.bin", options=[("tsize", "0")])
     check_oack(next(p for p in peer.received if p.opcode == OACK), {"tsize": "12345"},
-               "RRQ with tsize 0")
+               tr("RRQ with tsize 0"))
     lab.same("sized.bin", got, content)
     peer.close()
     peer = lab.peer()
     upload = lab.random_bytes(700)
     peer.request(WRQ, b"sized-up.bin", options=[("tsize", "700")])
-    check_oack(peer.expect_oack(), {"tsize": "700"}, "WRQ with tsize 700")
+    check_oack(peer.expect_oack(), {"tsize": "700"}, tr("WRQ with tsize 700"))
     peer.send_raw(data(1, upload[:512]))
     peer.expect_ack(1)
     peer.send_raw(data(2, upload[512:]))
     peer.expect_ack(2)
     lab.expect_lines([line("RRQ", "sized.bin", len(content)),
-                      line("WRQ", "sized-up.bin", 700, peer.port)], "after tsize transfers")
+                      line("WRQ", "sized-up.bin", 700, peer.port)],
+                     tr("after tsize transfers"))
 
 
 def scenario_clients(lab: Lab) -> None:
@@ -857,25 +895,27 @@ def scenario_clients(lab: Lab) -> None:
         content = lab.put(name, lab.random_bytes(size))
         options = [("blksize", "1428"), ("windowsize", "16"), ("tsize", "0")]
         lab.run_client(atftp("get", lab.port, name, f"atftp-{name}", options))
-        lab.same(f"{name} read by atftp (blksize 1428, windowsize 16, tsize)",
+        lab.same(tr("{name} read by atftp (blksize 1428, windowsize 16, tsize)").format(
+                 name=name),
                  lab.client_file(f"atftp-{name}"), content)
         lab.run_client(atftp("put", lab.port, f"atftp-up-{name}", f"atftp-{name}",
                              [("blksize", "1428"), ("windowsize", "16")]))
         up = lab.root / f"atftp-up-{name}"
-        lab.same(f"root/atftp-up-{name} written by atftp (blksize 1428, windowsize 16)",
+        lab.same(tr("root/{name} written by atftp (blksize 1428, windowsize 16)").format(
+                 name=f"atftp-up-{name}"),
                  up.read_bytes() if up.exists() else b"", content)
         lab.run_client(["curl", "--silent", "--show-error", "--tftp-blksize", "1024",
                         "--output", f"curl-{name}", f"tftp://{LOCAL}:{lab.port}/{name}"])
-        lab.same(f"{name} read by curl (blksize 1024)", lab.client_file(f"curl-{name}"),
-                 content)
+        lab.same(tr("{name} read by curl (blksize 1024)").format(name=name),
+                 lab.client_file(f"curl-{name}"), content)
         lab.run_client(["curl", "--silent", "--show-error", "--upload-file", f"curl-{name}",
                         f"tftp://{LOCAL}:{lab.port}/curl-up-{name}"])
         up = lab.root / f"curl-up-{name}"
-        lab.same(f"root/curl-up-{name} written by curl", up.read_bytes() if up.exists()
-                 else b"", content)
+        lab.same(tr("root/{name} written by curl").format(name=f"curl-up-{name}"),
+                 up.read_bytes() if up.exists() else b"", content)
         patterns += [line("RRQ", name, size), line("WRQ", f"atftp-up-{name}", size),
                      line("RRQ", name, size), line("WRQ", f"curl-up-{name}", size)]
-    lab.expect_lines(patterns, "after atftp and curl")
+    lab.expect_lines(patterns, tr("after atftp and curl"))
 
 
 def scenario_errors(lab: Lab) -> None:
@@ -886,17 +926,17 @@ def scenario_errors(lab: Lab) -> None:
     patterns = []
     peer = lab.peer()
     peer.request(RRQ, b"missing.bin")
-    peer.expect_error([1], "RRQ of a file that does not exist")
+    peer.expect_error([1], tr("RRQ of a file that does not exist"))
     patterns.append(line("RRQ", "missing.bin", None, peer.port))
     peer.request(WRQ, b"exists.bin")
-    peer.expect_error([6], "WRQ of a file that exists")
+    peer.expect_error([6], tr("WRQ of a file that exists"))
     patterns.append(line("WRQ", "exists.bin", None, peer.port))
-    for raw, why in ((b"\x00\x09hello\x00", "an unknown opcode (9) on the server's port"),
-                     (b"\x00\x01fine.bin\x00octet", "an RRQ whose mode has no NUL at its end"),
-                     (b"\x00\x01fine.bin", "an RRQ without a mode"),
-                     (b"\x00\x01fine.bin\x00bogus\x00", "an RRQ of an unknown mode"),
-                     (b"\x01", "a datagram of one byte"),
-                     (ack(1), "an ACK on the server's port, where only requests belong")):
+    for raw, why in ((b"\x00\x09hello\x00", tr("an unknown opcode (9) on the server's port")),
+                     (b"\x00\x01fine.bin\x00octet", tr("an RRQ whose mode has no NUL at its end")),
+                     (b"\x00\x01fine.bin", tr("an RRQ without a mode")),
+                     (b"\x00\x01fine.bin\x00bogus\x00", tr("an RRQ of an unknown mode")),
+                     (b"\x01", tr("a datagram of one byte")),
+                     (ack(1), tr("an ACK on the server's port, where only requests belong"))):
         peer.send_raw(raw, lab.port)
         peer.expect_error([4], why)
         lab.alive()
@@ -904,19 +944,20 @@ def scenario_errors(lab: Lab) -> None:
     peer = lab.peer()
     peer.request(RRQ, b"fine.bin")
     peer.expect_data(1, 512)
-    peer.send_raw(b"\x00\x0a\x00\x01", shown="opcode 10 (unknown) inside the transfer")
-    peer.expect_error([4], "an unknown opcode from the client inside a transfer")
+    peer.send_raw(b"\x00\x0a\x00\x01", shown=tr("opcode 10 (unknown) inside the transfer"))
+    peer.expect_error([4], tr("an unknown opcode from the client inside a transfer"))
     peer.send_raw(ack(1))
-    peer.expect_quiet("after ERROR 4 the transfer is over: nothing more is sent")
+    peer.expect_quiet(tr("after ERROR 4 the transfer is over: nothing more is sent"))
     patterns.append(line("RRQ", "fine.bin", None, peer.port))
     peer.close()
     peer = lab.peer()
     content = peer.read_file(b"fine.bin")
-    lab.same("fine.bin, read after the errors", content, (lab.root / "fine.bin").read_bytes())
+    lab.same(tr("fine.bin, read after the errors"), content,
+             (lab.root / "fine.bin").read_bytes())
     patterns.append(line("RRQ", "fine.bin", 1000, peer.port))
-    lab.same("root/exists.bin after a refused WRQ", (lab.root / "exists.bin").read_bytes(),
+    lab.same(tr("root/exists.bin after a refused WRQ"), (lab.root / "exists.bin").read_bytes(),
              original)
-    lab.expect_lines(patterns, "after the errors")
+    lab.expect_lines(patterns, tr("after the errors"))
 
 
 def scenario_stranger(lab: Lab) -> None:
@@ -924,36 +965,36 @@ def scenario_stranger(lab: Lab) -> None:
     goes on, unharmed, for a read and for a write."""
     content = lab.put("target.bin", lab.random_bytes(1300))
     peer, stranger = lab.peer(), lab.peer()
-    stranger.name = f"stranger {stranger.port}"
+    stranger.name = tr("stranger {port}").format(port=stranger.port)
     peer.request(RRQ, b"target.bin")
     received = peer.expect_data(1, 512).payload
     assert peer.tid is not None
     stranger.send_raw(ack(1), peer.tid)
-    stranger.expect_error([5], "a stranger's ACK sent to a transfer's port")
+    stranger.expect_error([5], tr("a stranger's ACK sent to a transfer's port"))
     stranger.send_raw(error(0, b"go away"), peer.tid)
-    peer.expect_quiet("a stranger's packets must not move the transfer on: no DATA 2 before "
-                      "the client's own ACK 1")
+    peer.expect_quiet(tr("a stranger's packets must not move the transfer on: no DATA 2 "
+                         "before the client's own ACK 1"))
     peer.send_raw(ack(1))
     received += peer.expect_data(2, 512).payload
     peer.send_raw(ack(2))
     received += peer.expect_data(3, 276).payload
     peer.send_raw(ack(3))
-    lab.same("target.bin, read while a stranger interfered", received, content)
+    lab.same(tr("target.bin, read while a stranger interfered"), received, content)
     upload = lab.random_bytes(800)
     writer = lab.peer()
     writer.request(WRQ, b"stranger-up.bin")
     writer.expect_ack(0)
     assert writer.tid is not None
     stranger.send_raw(data(1, b"X" * 512), writer.tid)
-    stranger.expect_error([5], "a stranger's DATA sent to a write's port")
+    stranger.expect_error([5], tr("a stranger's DATA sent to a write's port"))
     writer.send_raw(data(1, upload[:512]))
     writer.expect_ack(1)
     writer.send_raw(data(2, upload[512:]))
     writer.expect_ack(2)
     lab.expect_lines([line("RRQ", "target.bin", 1300, peer.port),
                       line("WRQ", "stranger-up.bin", 800, writer.port)],
-                     "after two transfers a stranger interfered with")
-    lab.same("root/stranger-up.bin (a stranger sent DATA 1 too)",
+                     tr("after two transfers a stranger interfered with"))
+    lab.same(tr("root/stranger-up.bin (a stranger sent DATA 1 too)"),
              (lab.root / "stranger-up.bin").read_bytes(), upload)
 
 
@@ -968,7 +1009,7 @@ def scenario_retransmit(lab: Lab) -> None:
     peer.send_raw(ack(1))
     received = content[:512] + peer.expect_data(2, 188).payload
     peer.send_raw(ack(2))
-    lab.same("resend.bin after a lost DATA 1", received, content)
+    lab.same(tr("resend.bin after a lost DATA 1"), received, content)
     upload = lab.random_bytes(600)
     writer = lab.peer()
     writer.request(WRQ, b"resend-up.bin")
@@ -982,8 +1023,8 @@ def scenario_retransmit(lab: Lab) -> None:
     writer.expect_ack(2)
     lab.expect_lines([line("RRQ", "resend.bin", 700, peer.port),
                       line("WRQ", "resend-up.bin", 600, writer.port)],
-                     "after transfers with losses")
-    lab.same("root/resend-up.bin (DATA 1 sent twice, to be written once)",
+                     tr("after transfers with losses"))
+    lab.same(tr("root/resend-up.bin (DATA 1 sent twice, to be written once)"),
              (lab.root / "resend-up.bin").read_bytes(), upload)
 
 
@@ -997,12 +1038,13 @@ def scenario_sorcerer(lab: Lab) -> None:
         next_data(peer, block)
         peer.send_raw(ack(block))
         peer.send_raw(ack(block))     # a duplicate, as a delayed ACK would be
-    peer.expect_quiet("after the last ACK", QUIET_S * 2)
+    peer.expect_quiet(tr("after the last ACK"), QUIET_S * 2)
     counts = count_data(peer.received, prompt_only=True)
     if any(n != 1 for n in counts.values()) or len(counts) != 6:
-        raise Failure(f"each ACK was sent twice; each DATA should still come once (a duplicate "
-                      f"ACK must not be answered: the Sorcerer's Apprentice bug); DATA received "
-                      f"per block: {dict(sorted(counts.items()))}")
+        raise Failure(tr("each ACK was sent twice; each DATA should still come once (a "
+                         "duplicate ACK must not be answered: the Sorcerer's Apprentice bug); "
+                         "DATA received per block: {counts}").format(
+            counts=dict(sorted(counts.items()))))
     peer.close()
     lab.put("apprentice8.bin", lab.random_bytes(512 * 7 + 3))   # 8 blocks
     peer = lab.peer()
@@ -1022,14 +1064,15 @@ def scenario_sorcerer(lab: Lab) -> None:
     next_data(peer, 8)
     peer.send_raw(ack(8))
     peer.send_raw(ack(8))
-    peer.expect_quiet("after the last ACK", QUIET_S * 2)
+    peer.expect_quiet(tr("after the last ACK"), QUIET_S * 2)
     counts = count_data(peer.received, prompt_only=True)
     expected = {1: 1, 2: 1, 3: 1, 4: 1, 5: 1, 6: 1, 7: 2, 8: 2}
     if counts != expected:
-        raise Failure(f"windowsize 4, every ACK sent twice (ACK 6 asking for 7 and 8 again): "
-                      f"DATA per block should be {expected}, got {dict(sorted(counts.items()))}")
+        raise Failure(tr("windowsize 4, every ACK sent twice (ACK 6 asking for 7 and 8 again): "
+                         "DATA per block should be {expected}, got {counts}").format(
+            expected=expected, counts=dict(sorted(counts.items()))))
     lab.expect_lines([line("RRQ", "apprentice.bin", len(content)),
-                      line("RRQ", "apprentice8.bin", 512 * 7 + 3)], "after two reads")
+                      line("RRQ", "apprentice8.bin", 512 * 7 + 3)], tr("after two reads"))
 
 
 PROMPT_S = 0.5   # a copy of a DATA this soon after the last one answers a packet, not a timer
@@ -1043,8 +1086,10 @@ def next_data(peer: Peer, block: int) -> Packet:
         if packet.opcode == DATA and packet.number == block:
             return packet
         if packet.opcode != DATA or packet.number > block:
-            raise Failure(f"expected DATA {block}, got {packet}")
-    raise Failure(f"expected DATA {block}; {EXTRA_MAX} copies of earlier blocks came instead")
+            raise Failure(tr("expected {what}, got {packet}").format(what=f"DATA {block}",
+                                                                     packet=packet))
+    raise Failure(tr("expected DATA {block}; {count} copies of earlier blocks came instead")
+                  .format(block=block, count=EXTRA_MAX))
 
 
 def count_data(packets: list[Packet], prompt_only: bool = False) -> dict[int, int]:
@@ -1079,16 +1124,17 @@ def scenario_abandon(lab: Lab) -> None:
     silent_after = time.monotonic() - start
     sends = count_data(reader.received).get(1, 0)
     if not MAX_TRIES <= sends <= MAX_TRIES + 1:
-        raise Failure(f"a client that never answers: DATA 1 should be sent {MAX_TRIES} times "
-                      f"(retransmitted every second), then the transfer abandoned; it came "
-                      f"{sends} times in {silent_after:.1f} s")
+        raise Failure(tr("a client that never answers: DATA 1 should be sent {tries} times "
+                         "(retransmitted every second), then the transfer abandoned; it came "
+                         "{sends} times in {seconds} s").format(
+            tries=MAX_TRIES, sends=sends, seconds=f"{silent_after:.1f}"))
     lab.expect_lines([line("RRQ", "ghost.bin", None, reader.port),
                       line("WRQ", "half.bin", None, writer.port)],
-                     "after a read and a write whose clients went silent")
+                     tr("after a read and a write whose clients went silent"))
     if (lab.root / "half.bin").exists():
-        raise Failure("a write abandoned after one block left root/half.bin: a write that "
-                      "fails or is abandoned must leave no file under its name (write to a "
-                      "temporary name, link it to its name once complete)")
+        raise Failure(tr("a write abandoned after one block left root/half.bin: a write that "
+                         "fails or is abandoned must leave no file under its name (write to a "
+                         "temporary name, link it to its name once complete)"))
     writer.send_raw(data(2, b"late"))   # after the end: nobody is there
     reader.close()
     writer.close()
@@ -1097,17 +1143,17 @@ def scenario_abandon(lab: Lab) -> None:
 def attack_names() -> list[tuple[bytes, tuple[int, ...], str]]:
     """Names that try to leave ROOT, the error codes each may get, and what each is."""
     return [
-        (b"../secret.txt", (2,), "'..'"),
-        (b"sub/../../secret.txt", (2,), "'..' after a folder"),
-        (b"sub/../sub/../../secret.txt", (2,), "'..' twice"),
-        (b"/etc/passwd", (2,), "an absolute path"),
-        (b"//etc/passwd", (2,), "'//'"),
-        (b"escape", (2,), "a symbolic link in ROOT to a file outside it"),
-        (b"escape-abs", (2,), "a symbolic link in ROOT to an absolute path outside it"),
-        (b"up/secret.txt", (2,), "a symbolic link in ROOT to the folder above it"),
-        (b"sub/back/secret.txt", (2,), "a symbolic link deeper in ROOT to a folder outside"),
-        (b"../" * 21_800 + b"secret.txt", (2,), "a 64 KiB name made of '../'"),
-        (b"a" * 65_000, (0, 1, 2), "a 64 KiB name"),
+        (b"../secret.txt", (2,), tr("'..'")),
+        (b"sub/../../secret.txt", (2,), tr("'..' after a folder")),
+        (b"sub/../sub/../../secret.txt", (2,), tr("'..' twice")),
+        (b"/etc/passwd", (2,), tr("an absolute path")),
+        (b"//etc/passwd", (2,), tr("'//'")),
+        (b"escape", (2,), tr("a symbolic link in ROOT to a file outside it")),
+        (b"escape-abs", (2,), tr("a symbolic link in ROOT to an absolute path outside it")),
+        (b"up/secret.txt", (2,), tr("a symbolic link in ROOT to the folder above it")),
+        (b"sub/back/secret.txt", (2,), tr("a symbolic link deeper in ROOT to a folder outside")),
+        (b"../" * 21_800 + b"secret.txt", (2,), tr("a 64 KiB name made of '../'")),
+        (b"a" * 65_000, (0, 1, 2), tr("a 64 KiB name")),
     ]
 
 
@@ -1116,16 +1162,16 @@ def write_attacks(lab: Lab) -> list[tuple[bytes, tuple[int, ...], str]]:
     the links of make_traps()."""
     planted = str(lab.work / "planted.txt").encode()
     return [
-        (b"../planted.txt", (2,), "'..'"),
-        (b"sub/../../planted.txt", (2,), "'..' after a folder"),
-        (planted, (2,), "an absolute path"),
-        (b"/" + planted, (2,), "'//'"),
-        (b"escape", (2,), "a symbolic link in ROOT to a file outside it (secret.txt)"),
-        (b"escape-abs", (2,), "a symbolic link in ROOT to an absolute path outside it"),
-        (b"up/planted.txt", (2,), "a path through a symbolic link to the folder above ROOT"),
-        (b"sub/back/planted.txt", (2,), "a path through a symbolic link deeper in ROOT"),
-        (b"../" * 21_800 + b"planted.txt", (2,), "a 64 KiB name made of '../'"),
-        (b"a" * 65_000, (0, 1, 2), "a 64 KiB name"),
+        (b"../planted.txt", (2,), tr("'..'")),
+        (b"sub/../../planted.txt", (2,), tr("'..' after a folder")),
+        (planted, (2,), tr("an absolute path")),
+        (b"/" + planted, (2,), tr("'//'")),
+        (b"escape", (2,), tr("a symbolic link in ROOT to a file outside it (secret.txt)")),
+        (b"escape-abs", (2,), tr("a symbolic link in ROOT to an absolute path outside it")),
+        (b"up/planted.txt", (2,), tr("a path through a symbolic link to the folder above ROOT")),
+        (b"sub/back/planted.txt", (2,), tr("a path through a symbolic link deeper in ROOT")),
+        (b"../" * 21_800 + b"planted.txt", (2,), tr("a 64 KiB name made of '../'")),
+        (b"a" * 65_000, (0, 1, 2), tr("a 64 KiB name")),
     ]
 
 
@@ -1160,44 +1206,46 @@ def scenario_path_read(lab: Lab) -> None:
     for name, codes, what in attack_names():
         peer = lab.peer()
         peer.request(RRQ, name)
-        packet = peer.expect(f"an answer to an RRQ of {what}")
+        packet = peer.expect(tr("an answer to an RRQ of {what}").format(what=what))
         if packet.opcode == DATA and SECRET[:20] in packet.payload:
-            raise Failure(f"an RRQ of {what} ({name[:40]!r}) was answered with the contents of "
-                          f"secret.txt, a file outside ROOT")
+            raise Failure(tr("an RRQ of {what} ({name}) was answered with the contents of "
+                             "secret.txt, a file outside ROOT").format(what=what,
+                                                                       name=repr(name[:40])))
         if packet.opcode != ERROR or packet.number not in codes:
-            raise Failure(f"an RRQ of {what} ({name[:40]!r}) should get ERROR "
-                          f"{' or '.join(map(str, codes))} (the name leads outside ROOT); got "
-                          f"{packet}")
+            raise Failure(tr("an RRQ of {what} ({name}) should get ERROR {codes} (the name leads "
+                             "outside ROOT); got {packet}").format(
+                what=what, name=repr(name[:40]), codes=error_codes(codes), packet=packet))
         patterns.append(failed_line("RRQ", peer.port))
         peer.close()
         lab.alive()
-    for name, what in ((b"inside.txt\x00../secret.txt", "a NUL inside the name"),
-                       (b"../secret.txt\x00inside.txt", "a NUL inside the name, '..' first"),
+    for name, what in ((b"inside.txt\x00../secret.txt", tr("a NUL inside the name")),
+                       (b"../secret.txt\x00inside.txt", tr("a NUL inside the name, '..' first")),
                        (b"inside.txt\x00octet\x00../secret.txt",
-                        "a NUL, a mode, then '..' as an option")):
+                        tr("a NUL, a mode, then '..' as an option"))):
         peer = lab.peer()
         peer.send_raw(struct.pack("!H", RRQ) + name + b"\x00octet\x00", lab.port,
                       shown=f"RRQ {name!r} octet ({what})")
-        packet = peer.expect(f"an answer to an RRQ with {what}")
+        packet = peer.expect(tr("an answer to an RRQ with {what}").format(what=what))
         if SECRET[:20] in packet.payload:
-            raise Failure(f"an RRQ with {what} ({name!r}) was answered with the contents of "
-                          f"secret.txt, a file outside ROOT")
+            raise Failure(tr("an RRQ with {what} ({name}) was answered with the contents of "
+                             "secret.txt, a file outside ROOT").format(what=what, name=repr(name)))
         if packet.opcode == DATA:
             patterns.append(line("RRQ", "inside.txt", None, peer.port))
             peer.send_raw(error(0, b"enough"))
         else:
             if packet.opcode != ERROR:
-                raise Failure(f"an RRQ with {what} ({name!r}) got {packet}")
+                raise Failure(tr("an RRQ with {what} ({name}) got {packet}").format(
+                    what=what, name=repr(name), packet=packet))
             if packet.source != lab.port:
                 patterns.append(failed_line("RRQ", peer.port))
         peer.close()
         lab.alive()
     peer = lab.peer()
     got = peer.read_file(b"inside.txt")
-    lab.same("inside.txt, read after the attacks (the server must stay up)", got,
+    lab.same(tr("inside.txt, read after the attacks (the server must stay up)"), got,
              b"inside ROOT\n")
     patterns.append(line("RRQ", "inside.txt", len(got), peer.port))
-    lab.expect_lines(patterns, "after the attacks")
+    lab.expect_lines(patterns, tr("after the attacks"))
 
 
 def scenario_path_write(lab: Lab) -> None:
@@ -1209,30 +1257,33 @@ def scenario_path_write(lab: Lab) -> None:
     for name, codes, what in write_attacks(lab):
         peer = lab.peer()
         peer.request(WRQ, name)
-        packet = peer.expect(f"an answer to a WRQ of {what}")
+        packet = peer.expect(tr("an answer to a WRQ of {what}").format(what=what))
         if packet.opcode == ACK:
             peer.send_raw(data(1, b"PLANTED BY A WRITE\n"))
             peer.recv()
-            raise Failure(f"a WRQ of {what} ({name[:40]!r}) was accepted (ACK 0): the name "
-                          f"leads outside ROOT, and must get ERROR 2")
+            raise Failure(tr("a WRQ of {what} ({name}) was accepted (ACK 0): the name leads "
+                             "outside ROOT, and must get ERROR 2").format(what=what,
+                                                                          name=repr(name[:40])))
         if packet.opcode != ERROR or packet.number not in codes:
-            raise Failure(f"a WRQ of {what} ({name[:40]!r}) should get ERROR "
-                          f"{' or '.join(map(str, codes))}; got {packet}")
+            raise Failure(tr("a WRQ of {what} ({name}) should get ERROR {codes}; got {packet}")
+                          .format(what=what, name=repr(name[:40]), codes=error_codes(codes),
+                                  packet=packet))
         patterns.append(failed_line("WRQ", peer.port))
         peer.close()
         lab.alive()
-    for name, what in ((b"fine.txt\x00../planted.txt", "a NUL inside the name"),
-                       (b"../planted.txt\x00fine.txt", "a NUL inside the name, '..' first")):
+    for name, what in ((b"fine.txt\x00../planted.txt", tr("a NUL inside the name")),
+                       (b"../planted.txt\x00fine.txt", tr("a NUL inside the name, '..' first"))):
         peer = lab.peer()
         peer.send_raw(struct.pack("!H", WRQ) + name + b"\x00octet\x00", lab.port,
                       shown=f"WRQ {name!r} octet ({what})")
-        packet = peer.expect(f"an answer to a WRQ with {what}")
+        packet = peer.expect(tr("an answer to a WRQ with {what}").format(what=what))
         if packet.opcode == ACK:
             peer.send_raw(data(1, b"PLANTED BY A WRITE\n"))
             peer.recv()
             patterns.append(line("WRQ", "fine.txt", len(b"PLANTED BY A WRITE\n"), peer.port))
         elif packet.opcode != ERROR:
-            raise Failure(f"a WRQ with {what} ({name!r}) got {packet}")
+            raise Failure(tr("a WRQ with {what} ({name}) got {packet}").format(
+                what=what, name=repr(name), packet=packet))
         elif packet.source != lab.port:
             patterns.append(failed_line("WRQ", peer.port))
         peer.close()
@@ -1240,14 +1291,15 @@ def scenario_path_write(lab: Lab) -> None:
     after = outside_root(lab)
     if after != before or (lab.work / "secret.txt").read_bytes() != SECRET:
         changed = sorted(set(after.items()) ^ set(before.items()))
-        raise Failure(f"write requests changed what is outside ROOT: {changed}")
+        raise Failure(tr("write requests changed what is outside ROOT: {changed}").format(
+            changed=changed))
     peer = lab.peer()
     inside = b"written inside ROOT\n"
     peer.write_file(b"inside-up.txt", inside)
     patterns.append(line("WRQ", "inside-up.txt", len(inside), peer.port))
-    lab.same("root/inside-up.txt, written after the attacks (the server must stay up)",
+    lab.same(tr("root/inside-up.txt, written after the attacks (the server must stay up)"),
              (lab.root / "inside-up.txt").read_bytes(), inside)
-    lab.expect_lines(patterns, "after the attacks")
+    lab.expect_lines(patterns, tr("after the attacks"))
 
 
 def scenario_memory(lab: Lab) -> None:
@@ -1267,7 +1319,7 @@ def scenario_memory(lab: Lab) -> None:
     for name in (b"../secret.txt", b"escape", b"a" * 65_000, b"missing"):
         peer = lab.peer()
         peer.request(RRQ, name)
-        peer.expect("an answer")
+        peer.expect(tr("an answer"))
     peer = lab.peer()
     for raw in (b"\x00\x09", b"\x00\x01x", b"\x00\x02x\x00octet\x00blksize"):
         peer.send_raw(raw, lab.port)
@@ -1285,12 +1337,13 @@ def scenario_memory(lab: Lab) -> None:
     status = lab.stop_server()
     lines = lab.server_lines()
     if status != "exit 0" or lines[-1:] != ["TFTP server stopped."]:
-        raise Failure(f"stopped by SIGTERM in the middle of two transfers, the server should "
-                      f"print 'TFTP server stopped.' and exit 0; it ended with {status}, its "
-                      f"last line {lines[-1] if lines else 'none'!r}")
+        raise Failure(tr("stopped by SIGTERM in the middle of two transfers, the server should "
+                         "print 'TFTP server stopped.' and exit 0; it ended with {status}, its "
+                         "last line {line}").format(
+            status=status, line=repr(lines[-1]) if lines else tr("none")))
     if (lab.root / "mem-half.bin").exists():
-        raise Failure("a write interrupted by SIGTERM left root/mem-half.bin: an unfinished "
-                      "write must leave no file under its name")
+        raise Failure(tr("a write interrupted by SIGTERM left root/mem-half.bin: an unfinished "
+                         "write must leave no file under its name"))
 
 
 SCENARIOS: dict[str, Callable[[Lab], None]] = {
@@ -1325,7 +1378,7 @@ def run(lab: Lab, scenario: Callable[[Lab], None]) -> str:
         for program in [lab.server, *lab.programs]:
             if program is not None:
                 program.finish()
-    lab.note(f"scenario: {result.splitlines()[0]}")
+    lab.note(tr("scenario: {result}").format(result=result.splitlines()[0]))
     write_memcheck(lab)
     (lab.out / "transcript").write_text("\n".join(lab.transcript.lines) + "\n")
     return result
@@ -1335,7 +1388,7 @@ def write_memcheck(lab: Lab) -> None:
     if lab.valgrind:
         log = lab.out / "server.valgrind"
         findings = session.valgrind_findings(log.read_text(errors="replace")) \
-            if log.exists() else ["Valgrind wrote no report"]
+            if log.exists() else [tr("Valgrind wrote no report")]
     elif lab.sanitizers:
         stderr = lab.out / "server.stderr"
         findings = session.sanitizer_findings(stderr.read_text(errors="replace")) \

@@ -53,20 +53,23 @@ room_context() {
         name=${name%.status}
         echo "$name: $(cat "$status")"
         if [[ -s "$S/$name.stderr" ]]; then
-            echo "$name's stderr:"
+            tr_printf "%s's stderr:" "$name"; echo
             head -n 10 "$S/$name.stderr" | sed 's/^/    /'
         fi
     done
     if [[ -s "$S/relay.log" ]]; then
-        echo "relay log, first 20 of $(wc -l <"$S/relay.log") lines (replay: SOCKLAB_SEED=$SEED):"
+        tr_printf 'relay log, first 20 of %s lines (replay: SOCKLAB_SEED=%s):' \
+            "$(wc -l <"$S/relay.log")" "$SEED"; echo
         head -n 20 "$S/relay.log" | sed 's/^/    /'
     fi
-    echo "reproduce by hand (from $IMPL): the room, then clients in other terminals"
+    tr_printf 'reproduce by hand (from %s): the room, then clients in other terminals' "$IMPL"
+    echo
     for name in "$S"/server*.argv "$S"/client*.argv; do
         [[ -f $name ]] && echo "    $(sed "s|$BUILD_DIR/[^/]*/|./|" "$name")"
     done
-    echo "    nc 127.0.0.1 PORT      (a client you type into; ./client ::1 PORT too)"
-    echo "what happened, in order (the last $TRANSCRIPT_SHOWN lines):"
+    printf '    nc 127.0.0.1 PORT      (%s)\n' \
+        "$(tr_printf 'a client you type into; ./client ::1 PORT too')"
+    tr_printf 'what happened, in order (the last %s lines):' "$TRANSCRIPT_SHOWN"; echo
     tail -n "$TRANSCRIPT_SHOWN" "$S/transcript" 2>/dev/null | sed 's/^/    /'
 }
 
