@@ -42,7 +42,7 @@ class: deps
 	$(SOCKLAB) grade $(CLASS_DIR) -o $(CLASS_OUT) $(if $(JOBS),-j $(JOBS))
 
 check: deps
-	@if [ -z "$(LAB)" ]; then echo "usage: make check LAB=01   (labs: $$(ls labs | grep -E '^[0-9]' | tr '\n' ' '))" >&2; exit 2; fi
+	@if [ -z "$(LAB)" ]; then $(PYTHON) -m grader.make_usage check; exit 2; fi
 	$(SOCKLAB) test $(LAB) --impl skeletons
 
 grade: deps

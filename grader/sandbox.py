@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from grader.i18n import _
+from grader.i18n import _, language
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 LAUNCHER = "grader/sandbox-exec"          # relative to the kit's root
@@ -61,6 +61,8 @@ OUTER_TMP_SIZE = 1 << 30        # bytes of the run's private /tmp (scratch folde
 # hands out (adduser stops at 59999, subordinate ids start at 100000 and grow by 65536).
 UID_BASE = 1_900_000_000
 UID_SPAN = 1_000_000
+# Files a container engine leaves in its containers: podman's, docker's.
+CONTAINER_MARKERS = (Path("/run/.containerenv"), Path("/.dockerenv"))
 
 
 @dataclass(frozen=True)
@@ -107,9 +109,7 @@ def probe() -> Probe:
             test[-1:] = [bwrap, "--unshare-pid", "--ro-bind", "/", "/", "--", "true"]
         ok, detail = _works(test)
         if not ok:
-            problem = _("bubblewrap cannot create namespaces here ({detail}; as a user it "
-                        "needs user namespaces: sysctl kernel.unprivileged_userns_clone=1)"
-                        ).format(detail=detail)
+            problem = namespace_problem(detail, in_container())
             bwrap = None
     unshare = shutil.which("unshare")
     ip = shutil.which("ip")
@@ -121,6 +121,23 @@ def probe() -> Probe:
         unshare = None
     return Probe(root=root, bwrap=bwrap, bwrap_problem=problem if not bwrap else "",
                  unshare=unshare, setpriv=shutil.which("setpriv") is not None)
+
+
+def in_container(markers: tuple[Path, ...] = CONTAINER_MARKERS) -> bool:
+    return any(marker.exists() for marker in markers)
+
+
+def namespace_problem(detail: str, container: bool) -> str:
+    """Why bubblewrap cannot sandbox here, and what would let it. In a container the engine's
+    defaults forbid namespaces and mounts (a seccomp profile, dropped capabilities, a masked
+    /proc): the container itself must be started otherwise."""
+    if container:
+        return _("bubblewrap cannot create namespaces inside this container ({detail}): start "
+                 "the container with --privileged (docker run or podman run; narrower options "
+                 "in docs/instructor-guide.md, 'Details: the dev container')").format(
+            detail=detail)
+    return _("bubblewrap cannot create namespaces here ({detail}; as a user it needs user "
+             "namespaces: sysctl kernel.unprivileged_userns_clone=1)").format(detail=detail)
 
 
 def _under_tmp(path: Path) -> bool:
@@ -179,7 +196,8 @@ def plan(build_dir: Path, impl_root: Path, kit_root: Path = KIT_ROOT, enabled: b
                           "programs can read every file you can and signal your "
                           "processes").format(problem=found.bwrap_problem))
     uid: int | None = None
-    launcher = [str(kit_root.resolve() / LAUNCHER), "--build-dir", str(build_dir),
+    launcher = [str(kit_root.resolve() / LAUNCHER), "--lang", language(), "--build-dir",
+                str(build_dir),
                 "--scratch-root", str(scratch), "--protect", str(impl_root.resolve()),
                 "--protect", str(kit_root.resolve())]
     if found.root and found.setpriv:

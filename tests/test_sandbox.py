@@ -170,3 +170,16 @@ def test_paths_with_spaces_stay_whole(tmp_path: Path) -> None:
     out = session_in_sandbox(plan, tmp_path, [str(program), "two words", "{port}"])
     assert (out / "client.stdout").read_text().startswith("two words|"), \
         (out / "client.stderr").read_text()
+
+
+def test_in_a_container_the_namespace_warning_says_how_to_start_it(tmp_path: Path) -> None:
+    """Where bubblewrap cannot make namespaces inside a container (podman leaves
+    /run/.containerenv, docker /.dockerenv), the warning says to start it with --privileged."""
+    marker = tmp_path / ".dockerenv"
+    assert not sandbox.in_container((marker,))
+    marker.touch()
+    assert sandbox.in_container((marker,))
+    inside = sandbox.namespace_problem("Operation not permitted", container=True)
+    outside = sandbox.namespace_problem("Operation not permitted", container=False)
+    assert "--privileged" in inside and "--privileged" not in outside
+    assert "Operation not permitted" in inside and "unprivileged_userns_clone" in outside
