@@ -44,12 +44,20 @@ RESEND_MAX_MS=35
 SPEED_RUNS=3
 SPEEDUP_MIN=1.5
 # [speed-lossy]: the contract asks that 1% loss each way keep half of the speed through the
-# same relay without loss; the test asks for LOSSY_SPEED_MIN. A sender that repairs each loss
-# only with its timer (50 ms or more) keeps about a tenth.
+# same relay without loss; the test asks for LOSSY_SPEED_MIN, best run against best run of
+# SPEED_RUNS each, as above (one run of each measured the reference at 0.32 with the load at 9
+# on 2 CPUs; 0.8 idle). A sender that repairs each loss only with its timer (50 ms or more)
+# keeps about a tenth.
 LOSSY_SPEED_MIN=0.35
 
 REF06=none   # lab 06's reference: beside this lab's, wherever the grader keeps the solutions
 [[ $REF == none ]] || REF06=${REF%/*}/06-udp-done
+
+# keep_least VAR SECONDS: VAR becomes SECONDS when it is empty or larger.
+keep_least() {
+    local -n _least=$1
+    _least=$(awk -v a="$2" -v b="${_least:-$2}" 'BEGIN { print (a < b ? a : b) }')
+}
 
 setup_file() {
     socklab_build_all
@@ -313,12 +321,8 @@ ahead_why() {
             assert_transfer
             seconds=$(client_seconds)
             times+=" $sides:$seconds"
-            if [[ $sides == ref ]]; then
-                best_ref=$(awk -v a="$seconds" -v b="${best_ref:-$seconds}" \
-                    'BEGIN { print (a < b ? a : b) }')
-            else
-                best_impl=$(awk -v a="$seconds" -v b="${best_impl:-$seconds}" \
-                    'BEGIN { print (a < b ? a : b) }')
+            if [[ $sides == ref ]]; then keep_least best_ref "$seconds"
+            else keep_least best_impl "$seconds"
             fi
         done
     done
@@ -333,21 +337,23 @@ least %sx is expected (the contract: 4x). Every run, in seconds:" "$best_impl" "
 
 @test "[speed-lossy] through 1% loss each way, the transfer keeps its speed" {
     require_build impl
-    local clean lossy
+    local clean="" lossy="" run
     random_file 16M
-    session impl impl --deadline 60 --relay "$(relay_cmd udp)"
-    assert_transfer
-    clean=$(client_seconds)
-    session impl impl --deadline 60 --relay "$(relay_cmd udp --drop 0.01)"
-    assert_transfer
-    lossy=$(client_seconds)
+    for (( run = 1; run <= SPEED_RUNS; run++ )); do   # in turns, best against best: see above
+        session impl impl --deadline 60 --relay "$(relay_cmd udp)"
+        assert_transfer
+        keep_least clean "$(client_seconds)"
+        session impl impl --deadline 60 --relay "$(relay_cmd udp --drop 0.01)"
+        assert_transfer
+        keep_least lossy "$(client_seconds)"
+    done
     local kept
     kept=$(awk -v c="$clean" -v l="$lossy" 'BEGIN { printf "%.2f", (l > 0 ? c / l : 0) }')
     awk -v k="$kept" -v min="$LOSSY_SPEED_MIN" 'BEGIN { exit !(k >= min) }' || fail "$(tr_printf \
-"16 MiB took %s s through the relay without loss and %s s through it at 1%% loss each way: \
-the lossy transfer kept %s of the speed, and at least %s is expected (the contract: 0.5). Are \
-losses repaired by fast retransmit, or does each wait for the timer?" "$clean" "$lossy" "$kept" \
-        "$LOSSY_SPEED_MIN"; session_context)"
+"16 MiB took %s s through the relay without loss and %s s through it at 1%% loss each way \
+(the best of %s runs each): the lossy transfer kept %s of the speed, and at least %s is expected \
+(the contract: 0.5). Are losses repaired by fast retransmit, or does each wait for the timer?" \
+        "$clean" "$lossy" "$SPEED_RUNS" "$kept" "$LOSSY_SPEED_MIN"; session_context)"
 }
 
 @test "[port-in-use] server on a port in use reports the error and exits 1" {
