@@ -15,7 +15,9 @@ run, so that the ratio new/baseline means something even on a machine whose spee
   watch-01                    `socklab watch 01`: a one-line edit saved -> the new score printed
   class-of-100                `socklab grade` of --class-size copies of the complete student
                               (labs 01-06, default -j), scaled to 100 (grading is linear in
-                              the class size: tests/bench/class_bench.py shows it)
+                              the class size: tests/bench/class_bench.py shows it; a class
+                              smaller than a few times the cores leaves cores idle, so a
+                              small --class-size overstates the figure, for both revisions)
   make-class, make-test       with --full only (minutes each): the README's two commands
 
 Each figure is the best of --runs runs (default 1; a shared machine only ever adds time).
