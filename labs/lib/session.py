@@ -63,6 +63,7 @@ setup_for_harness()
 
 OUTPUT_CAP = 1 << 20          # bytes of each stream kept; the rest is read and dropped
 POLL_S = 0.005                # how often conditions are re-checked while waiting
+DRAIN_S = 2.0                 # after a program ends, how long its last output may take to arrive
 BIND_DEADLINE_S = 5.0         # how long a server may take to bind its port
 VALGRIND_SLOWDOWN = 4.0       # deadlines are multiplied by this under Valgrind
 VALGRIND_LOG_FD = 100         # Valgrind's report goes to a descriptor from here up
@@ -235,6 +236,9 @@ class Program:
             # stamped as it happens, so a test can time the program itself, without the
             # harness's own start-up (which a loaded machine makes slow)
             self.transcript.add("harness", f"{self.name} ended: {self.status}")
+            # The program has ended, but the readers may not have drained its pipes yet: its
+            # last line ("... stopped.") is only seen once they reach EOF.
+            self.drain()
         except subprocess.TimeoutExpired:
             self.kill()
             self.status = "timeout"
@@ -250,14 +254,18 @@ class Program:
             pass
         self.proc.wait()
 
+    def drain(self) -> None:
+        """Waits (at most DRAIN_S) until everything the program wrote has been read."""
+        for reader in self.readers:
+            reader.join(timeout=DRAIN_S)
+
     def finish(self) -> None:
         """Kills the program's group if anything is left, and collects all its output."""
         if self.status == "running":
             self.status = self.poll_status()
         self.kill()   # also reaps children left behind in the group
         self.close_stdin()
-        for reader in self.readers:
-            reader.join(timeout=2.0)
+        self.drain()
         (self.out / f"{self.name}.status").write_text(self.status + "\n")
 
 
