@@ -27,6 +27,7 @@ import os
 import re
 import subprocess
 import sys
+import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -188,3 +189,8 @@ def test_title(title: str) -> str:
 def N_(message: str) -> str:
     """Marks a message for the catalog without translating it yet (constants)."""
     return message
+
+
+def display_width(text: str) -> int:
+    """Columns `text` takes on a terminal: Hangul and other wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(char) in ("W", "F") else 1 for char in text)

@@ -8,11 +8,10 @@ import shutil
 import sys
 import tempfile
 import time
-import unicodedata
 from pathlib import Path
 
 from grader import i18n, progress
-from grader.i18n import _
+from grader.i18n import _, display_width
 from grader.manifest import Lab, Manifest
 from grader.report import Painter, lab_table, use_colour
 from grader.results import FAIL, LabResult
@@ -68,11 +67,6 @@ def cmd_status(args: argparse.Namespace, manifest: Manifest) -> int:
                 "and `./socklab hint {id}` when stuck.").format(id=lab.id, slug=lab.slug,
                                                                  name=lab.name))
     return 0
-
-
-def display_width(text: str) -> int:
-    """Columns `text` takes on a terminal: Hangul and other wide characters take two."""
-    return sum(2 if unicodedata.east_asian_width(char) in ("W", "F") else 1 for char in text)
 
 
 # --- hint -----------------------------------------------------------------------------------

@@ -49,7 +49,6 @@ import subprocess
 import sys
 import threading
 import time
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -57,7 +56,7 @@ from typing import IO
 # Messages speak the grader's language (SOCKLAB_LANG, else the locale): grader/i18n.py, from
 # the kit this file belongs to. `tr` rather than `_`, which this file uses for values it drops.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from grader.i18n import _ as tr, setup_for_harness  # noqa: E402
+from grader.i18n import _ as tr, display_width, setup_for_harness  # noqa: E402
 
 setup_for_harness()
 
@@ -289,8 +288,7 @@ def mark(word: str) -> str:
     if len(words) != len(COMPARISON_MARKS):
         words = list(COMPARISON_MARKS)
     shown = words[COMPARISON_MARKS.index(word)]
-    width = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in shown)
-    return shown + " " * max(MARK_COLUMNS - width, 2)
+    return shown + " " * max(MARK_COLUMNS - display_width(shown), 2)
 
 
 def split_argv(joined: str) -> list[str]:
