@@ -17,15 +17,12 @@ from grader.cli_export import add_export_parsers
 from grader.i18n import _
 from grader.report import LiveReport, report_start, text_report, write_json
 from grader.results import LabResult
-from grader.runner import RunConfig, longest_first, run_lab, sandboxed
+from grader.runner import (RunConfig, default_jobs, longest_first, run_lab, sandboxed,
+                           side_by_side)
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 EXIT_LOST_POINTS = 1
 EXIT_USAGE = 2
-
-
-def default_jobs() -> int:
-    return max(1, len(os.sched_getaffinity(0)))
 
 
 def add_test_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -87,7 +84,8 @@ def cmd_test(args: argparse.Namespace, manifest: manifest_mod.Manifest) -> int:
         config, warnings = sandboxed(
             RunConfig(impl_root=impl, build_dir=Path(build_dir),
                       reference=not args.no_reference, seed=args.seed,
-                      tests_dirs=("tests", "hidden") if args.hidden else ("tests",)),
+                      tests_dirs=("tests", "hidden") if args.hidden else ("tests",),
+                      side_by_side=side_by_side(args.jobs, len(labs))),
             manifest.root, args.sandbox)
         warn(warnings)
         report_start(shown + "/")

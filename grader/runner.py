@@ -30,6 +30,7 @@ class RunConfig:
     outer: tuple[str, ...] = ()   # a command put before the whole Bats run (its namespaces)
     seed: str | None = None
     tests_dirs: tuple[str, ...] = ("tests",)   # with hidden tests: ("tests", "hidden")
+    side_by_side: int = 1      # a lab's tests run at once (labs/lib/prerun.bash); 1: in turn
 
 
 def sandboxed(config: RunConfig, kit_root: Path,
@@ -38,6 +39,19 @@ def sandboxed(config: RunConfig, kit_root: Path,
     warning line for each protection this machine cannot give."""
     chosen = sandbox.plan(config.build_dir, config.impl_root, kit_root, enabled=enabled)
     return replace(config, outer=chosen.outer, wrap=chosen.wrap), chosen.warnings
+
+
+def default_jobs() -> int:
+    """The workers a run uses unless told: one per core this process may use."""
+    return max(1, len(os.sched_getaffinity(0)))
+
+
+def side_by_side(jobs: int, labs_at_once: int) -> int:
+    """How many of a lab's tests run at once when `labs_at_once` labs share `jobs` workers:
+    the workers a lab would leave idle. Most of a test's time is waiting (deadlines, give-up
+    timers), so one student's lab finishes in about its longest test instead of their sum; a
+    class, whose labs already fill every worker, keeps its tests in turn."""
+    return max(1, jobs // max(1, min(labs_at_once, jobs)))
 
 
 def longest_first(labs: list[Lab]) -> list[Lab]:
@@ -84,6 +98,7 @@ def run_lab(manifest: Manifest, lab: Lab, config: RunConfig,
                SOCKLAB_REF=str(ref) if config.reference and ref.is_dir() else "none",
                SOCKLAB_BUILD_DIR=str(config.build_dir),
                SOCKLAB_WRAP=sandbox.ARGV_SEP.join(config.wrap),
+               SOCKLAB_TEST_JOBS=str(config.side_by_side),
                **i18n.child_environment())
     if config.seed is not None:
         env["SOCKLAB_SEED"] = config.seed

@@ -14,6 +14,8 @@
 #                      (words joined with the ASCII unit separator, $'\x1f')
 #   SOCKLAB_SEED       the seed of every fault relay (relay_cmd): vary it to try other faults,
 #                      set it to the one a failure printed to replay that failure
+#   SOCKLAB_TEST_JOBS  how many of the file's tests run at once (prerun.bash; the grader sets it
+#                      when it has cores to spare); unset or 1: one after another, as Bats does
 
 bats_require_minimum_version 1.5.0
 # bats-support gives `fail`. Its load.bash forks a subshell for each file it sources, and Bats
@@ -197,7 +199,10 @@ socklab_build_all() {
     return 0   # the relay is built on first use (relay_cmd): most labs never need it
 }
 
-setup_file() { socklab_build_all; }
+# Tests side by side (prerun.bash): the file's tests start together once everything is built.
+source "$SOCKLAB_LIB/prerun.bash"
+setup_file() { socklab_build_all; prerun_start; }
+teardown_file() { prerun_stop; }
 
 # slurp VAR FILE [MAX]: VAR gets FILE's text (its first MAX bytes if given) without trailing
 # newlines, like VAR=$(head -c MAX FILE) but without a fork (~15 ms each in a Bats test, whose
@@ -213,6 +218,7 @@ slurp() {
 }
 
 setup() {
+    prerun_replay                          # a test run in the background ends here
     S="$BATS_TEST_TMPDIR/session"          # where session.py records what happened
     WORK="$BATS_TEST_TMPDIR/work"          # the programs' working folder
     mkdir -p "$WORK"

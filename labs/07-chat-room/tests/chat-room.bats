@@ -11,6 +11,9 @@ load ../../lib/socklab
 
 SEED=${SOCKLAB_SEED:-1}     # the relay's random seed: set SOCKLAB_SEED to replay a failure
 TRANSCRIPT_SHOWN=60         # lines of the transcript shown in a failure message (the last ones)
+# Tests that run alone when a lab's tests run side by side (prerun.bash): [load] bounds the
+# time 100 clients take, which other tests sharing the cores would stretch.
+SOLO_TESTS=(load)
 
 # room CHECK SERVER CLIENT [OPTION...]: runs chatroom.py's CHECK. SERVER and CLIENT are the
 # lab programs it uses (impl, asan, ref, or none); the options go to chatroom.py as they are

@@ -14,6 +14,9 @@ LOSSY=(--drop 0.05 --dup 0.05 --reorder 0.05 --drop-nth DONE:1:c2s)
 LOSSY_SEEDS=3          # [lossy] moves one file through each of this many seeds at once
 LOSSY_DEADLINE_S=60    # 4 MiB through the lossy link; the reference takes 1-3 s
 export BATS_TEST_TIMEOUT=150   # above the longest session, with room for the checks
+# Tests that run alone when a lab's tests run side by side (prerun.bash): their verdicts are
+# speeds against the reference measured in the same test, or a retransmission's timing.
+SOLO_TESTS=(speed speed-lossy fast-retransmit)
 
 GIVE_UP_S=5        # the contract: the client gives up after 5 s without progress
 GIVE_UP_LOW_S=4    # a client that gives up sooner takes a slow server for a gone one
@@ -65,6 +68,7 @@ setup_file() {
     if [[ $REF06 != none && -d $REF06 ]]; then
         REF06_BIN=$(build_variant "$REF06" gcc)
     fi
+    prerun_start
 }
 
 # use_lab06_ref: the side `ref` is lab 06's reference for the rest of the test (or the test
@@ -138,7 +142,8 @@ socklab bug)")"
     wait "${pids[@]}" || true
     for (( i = 0; i < LOSSY_SEEDS; i++ )); do
         use_files "seed-$i"
-        echo "checking the transfer through the relay with seed $(( SEED + i ))"
+        tr_printf 'checking the transfer through the relay with seed %s' "$(( SEED + i ))"
+        echo
         assert_transfer
     done
 }

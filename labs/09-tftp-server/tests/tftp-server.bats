@@ -14,6 +14,9 @@ PROTO=udp
 SERVER_ARGS=('{port}' root)
 # 32 MiB each way with stop-and-wait clients, or Valgrind, take longer than other labs' tests.
 BATS_TEST_TIMEOUT=$(( BATS_TEST_TIMEOUT > 120 ? BATS_TEST_TIMEOUT : 120 ))
+# Tests that run alone when a lab's tests run side by side (prerun.bash): [timeout] times
+# when DATA is sent again.
+SOLO_TESTS=(timeout)
 
 # tftp_scenario SIDE SCENARIO [DRIVER OPTION...]: plays SCENARIO against SIDE's server (impl or
 # asan); fails with the scenario's message, then the session's context, when a check failed.

@@ -1,0 +1,174 @@
+# prerun.bash — runs a test file's tests side by side, and reports them in order, as Bats would.
+# socklab.bash loads it; its setup_file, setup and teardown_file call it.
+#
+# Bats runs a file's tests one after another. Most of a test's time is waiting (a deadline, a
+# give-up timer, a server's linger), so when SOCKLAB_TEST_JOBS is above 1 (the grader sets it;
+# unset, Bats runs the tests in turn as always) the file's tests are started together instead:
+#
+#   setup_file   prerun_start: a scheduler, in the background, runs each test the run selected
+#                (setup, the test's own body, teardown: the very same code), at most
+#                SOCKLAB_TEST_JOBS at once, in the file's order. Each one's output, status and
+#                time land in $BATS_FILE_TMPDIR/prerun/NAME/. A test whose id is in the file's
+#                SOLO_TESTS array (a speed measured against the reference) runs alone.
+#   each @test   setup calls prerun_replay: it waits for its test's record and reports it as
+#                the test's own: its output, then pass, fail or skip. Results still come in
+#                the file's order, each as soon as it and those before it are known.
+#   teardown_file  prerun_stop: nothing a test started outlives the file.
+#
+# Every test keeps its own folder, ports (session.py hands out each port once per run) and
+# deadline (BATS_TEST_TIMEOUT, enforced here by a watchdog); a test body cannot see another's
+# variables (each runs in its own subshell).
+
+PRERUN_TIMED_OUT=124   # a body's status when its watchdog stopped it (as timeout(1) says)
+
+# prerun_start: from setup_file. Does nothing unless SOCKLAB_TEST_JOBS > 1 and this Bats
+# exposes the list of tests it will run (bats-exec-file's tests_to_run, Bats 1.5 to 1.8).
+prerun_start() {
+    local jobs=${SOCKLAB_TEST_JOBS:-1} name
+    [[ $jobs =~ ^[0-9]+$ ]] && (( jobs > 1 )) || return 0
+    declare -p tests_to_run &>/dev/null && (( ${#tests_to_run[@]} > 0 )) || return 0
+    export PRERUN_DIR=$BATS_FILE_TMPDIR/prerun
+    # Every test's folder exists before setup_file returns: a test that finds its folder waits
+    # for its record there, one that does not (a Bats we do not know) runs its body itself.
+    # They appear all at once (a rename), or none does.
+    local staging=$PRERUN_DIR.new folders=() fifos=()
+    for name in "${tests_to_run[@]}"; do
+        folders+=("$staging/$name/tmp")
+        fifos+=("$staging/$name/done")
+    done
+    mkdir -p "${folders[@]}" && mkfifo "${fifos[@]}" && mv -T "$staging" "$PRERUN_DIR" \
+        || { unset PRERUN_DIR; return 0; }
+    # fd 3 is Bats' report: a background job holding it would keep the formatter waiting.
+    prerun_schedule "$jobs" "${tests_to_run[@]}" </dev/null >/dev/null 2>&1 3>&- &
+    echo "$!" >"$PRERUN_DIR/scheduler.pid"
+}
+
+# prerun_schedule JOBS NAME...: starts each test in turn, with at most JOBS running; a test in
+# SOLO_TESTS waits until the others have ended, and runs alone.
+prerun_schedule() {
+    local jobs=$1 name running=0
+    shift
+    trap - DEBUG ERR EXIT   # Bats' tracing of setup_file is not wanted here
+    for name in "$@"; do
+        if prerun_is_solo "$name"; then
+            wait
+            running=0
+            prerun_one "$name"
+            continue
+        fi
+        while (( running >= jobs )); do
+            wait -n || true
+            running=$(( running - 1 ))
+        done
+        prerun_one "$name" &
+        running=$(( running + 1 ))
+    done
+    wait
+}
+
+# prerun_is_solo NAME: whether test function NAME's id is listed in the file's SOLO_TESTS.
+# Bats names a test's function after its description, each character other than a letter, a
+# digit or '_' written as -XX (hex): "[speed] ..." becomes test_-5bspeed-5d-20...
+prerun_is_solo() {
+    local description id solo
+    [[ -n ${SOLO_TESTS[*]:-} ]] || return 1
+    description=${1#test_}
+    printf -v description '%b' "${description//-/\\x}"
+    [[ $description =~ ^\[([^]]+)\] ]] || return 1
+    id=${BASH_REMATCH[1]}
+    for solo in "${SOLO_TESTS[@]}"; do [[ $id == "$solo" ]] && return 0; done
+    return 1
+}
+
+# prerun_one NAME: runs test NAME (setup, body, teardown) with a watchdog at BATS_TEST_TIMEOUT,
+# and records `output`, `status` (its exit status; PRERUN_TIMED_OUT when stopped), `skipped`
+# (a skip's reason), `ms` (how long it ran); then wakes a test waiting on its `done` FIFO.
+prerun_one() {
+    local name=$1 dir=$PRERUN_DIR/$1 body watchdog status=0 started ended wake
+    started=${EPOCHREALTIME/./}
+    prerun_body "$name" "$dir" >"$dir/output" 2>&1 &
+    body=$!
+    echo "$body" >"$dir/pid"
+    { sleep "${BATS_TEST_TIMEOUT:-60}" && : >"$dir/timed-out" && prerun_kill "$body"; } \
+        </dev/null >/dev/null 2>&1 &
+    watchdog=$!
+    wait "$body" || status=$?
+    prerun_kill "$watchdog"
+    [[ ! -e $dir/timed-out ]] || status=$PRERUN_TIMED_OUT
+    BATS_TEST_TMPDIR=$dir/tmp teardown   # whatever the body left running: its process groups
+    ended=${EPOCHREALTIME/./}
+    echo $(( (ended - started) / 1000 )) >"$dir/ms"
+    echo "$status" >"$dir/status.new" && mv -f "$dir/status.new" "$dir/status"
+    # Opened read-write, a FIFO never blocks; a test already waiting has it open and wakes.
+    exec {wake}<>"$dir/done"
+    echo >&"$wake"
+    exec {wake}>&-
+}
+
+# prerun_body NAME DIR: test NAME's function, as Bats runs it (setup first, `set -e` rules).
+# prerun_one starts it as a background job: a subshell of its own, whose children (session.py)
+# prerun_kill reaches. A skip is recorded in DIR/skipped.
+prerun_body() {
+    trap - DEBUG ERR EXIT RETURN
+    BATS_TEST_NAME=$1
+    BATS_TEST_TMPDIR=$2/tmp
+    BATS_EXTENDED_SYNTAX=''   # Bats' `begin` lines belong to the test's report, not here
+    PRERUN_BODY=1             # setup: this is the body itself, not the test that reports it
+    PRERUN_SKIPPED=$2/skipped
+    skip() { printf '%s' "${1:-}" >"$PRERUN_SKIPPED"; exit 0; }
+    set -eET
+    "$1"
+}
+
+# prerun_kill PID: stops PID and its children (a body's session.py; a watchdog's sleep).
+prerun_kill() {
+    pkill -KILL -P "$1" 2>/dev/null || true
+    kill -KILL "$1" 2>/dev/null || true
+}
+
+# prerun_replay: from setup. When this test ran in the background, waits for its record and
+# ends the test with it (it never returns); otherwise returns, and the test runs here.
+prerun_replay() {
+    [[ -z ${PRERUN_BODY:-} && -n ${PRERUN_DIR:-} && -d $PRERUN_DIR/$BATS_TEST_NAME ]] \
+        || return 0
+    local dir=$PRERUN_DIR/$BATS_TEST_NAME wake status ms reason
+    exec {wake}<>"$dir/done"   # opened before the check: a wake-up after it is not lost
+    while [[ ! -f $dir/status ]]; do
+        read -r -t 5 -u "$wake" _ || true   # woken by prerun_one; 5 s: a lost wake-up costs 5 s
+    done
+    exec {wake}>&-
+    slurp status "$dir/status"
+    slurp ms "$dir/ms"
+    # Bats reports the time since BATS_TEST_START_TIME: the body's own time, not the wait.
+    BATS_TEST_START_TIME=$(( ${EPOCHREALTIME/./} / 1000 - ${ms:-0} ))
+    cat "$dir/output"
+    if [[ -f $dir/skipped ]]; then
+        slurp reason "$dir/skipped"
+        skip "$reason"
+    fi
+    if [[ $status == 0 ]]; then
+        BATS_TEST_COMPLETED=1   # what Bats checks to say `ok`; teardown still runs
+        exit 0
+    fi
+    if [[ $status == "$PRERUN_TIMED_OUT" ]]; then
+        tr_printf 'the test was stopped after %s s (is something waiting forever?)' \
+            "${BATS_TEST_TIMEOUT:-60}"
+        echo
+    fi
+    return 1   # the test failed in the background: its messages are above
+}
+
+# prerun_stop: from teardown_file. Ends the scheduler and every body still running, and what
+# they started (a run interrupted, or a test stopped by Bats' own timeout).
+prerun_stop() {
+    [[ -n ${PRERUN_DIR:-} && -f $PRERUN_DIR/scheduler.pid ]] || return 0
+    local pid_file pid
+    prerun_kill "$(<"$PRERUN_DIR/scheduler.pid")"
+    for pid_file in "$PRERUN_DIR"/*/pid; do
+        [[ -f $pid_file ]] || continue
+        pid=$(<"$pid_file")
+        prerun_kill "$pid"
+        BATS_TEST_TMPDIR=${pid_file%/pid}/tmp teardown
+    done
+    return 0
+}

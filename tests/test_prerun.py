@@ -1,0 +1,214 @@
+"""labs/lib/prerun.bash: a lab's tests run side by side (SOCKLAB_TEST_JOBS > 1) and are reported
+as Bats reports them in turn: the same verdicts, messages and skips, in the file's order; each
+test keeps its deadline and its own variables; a SOLO_TESTS test runs alone; nothing a test
+started outlives the run."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import KIT
+from grader.manifest import load
+from grader.runner import RunConfig, run_lab, side_by_side
+
+BATS_DEADLINE_S = 120
+TEST_TIMEOUT_S = 3     # the fake file's BATS_TEST_TIMEOUT: [hang] must be stopped at it
+
+# A lab whose tests stamp when they start and end (LOG), so the order they ran in can be read.
+FAKE_BATS = f"""
+load ../../lib/socklab
+
+PROGRAMS=(server)
+BATS_TEST_TIMEOUT={TEST_TIMEOUT_S}
+SOLO_TESTS=(alone)
+
+stamp() {{ echo "$1 $2 ${{EPOCHREALTIME/./}}" >>"$LOG"; }}
+
+@test "[pass] sleeps a little and passes" {{
+    stamp pass start; sleep 1; stamp pass end
+}}
+
+@test "[pass2] sleeps a little and passes too" {{
+    stamp pass2 start; sleep 1; stamp pass2 end
+}}
+
+@test "[fail] fails with a message" {{
+    echo "some output of the test"
+    fail "expected 1, got 2"
+}}
+
+@test "[skip] skips with a reason" {{
+    skip "no reference here"
+}}
+
+@test "[set-e] a command that fails fails the test, as in Bats" {{
+    false
+    echo "never printed"
+}}
+
+@test "[hang] a test past its time limit is stopped, with what it started" {{
+    mkdir -p "$BATS_TEST_TMPDIR/left"
+    setsid sleep 300 </dev/null >/dev/null 2>&1 &
+    echo "$!" >"$BATS_TEST_TMPDIR/left/pids"
+    echo "$!" >"$LOG.left"
+    sleep 30
+}}
+
+@test "[alone] a solo test runs with no other test" {{
+    stamp alone start; sleep 1; stamp alone end
+}}
+
+@test "[vars] a test does not see another test's variables" {{
+    [[ -z ${{LEAKED:-}} ]]
+    LEAKED=1
+    stamp vars start; stamp vars end
+}}
+
+@test "[vars2] nor they its" {{
+    [[ -z ${{LEAKED:-}} ]]
+    LEAKED=1
+}}
+"""
+
+Results = dict[str, tuple[str, str]]       # test id -> (verdict, its TAP lines)
+Run = tuple[Results, str, Path]            # the results, the whole output, the stamps' log
+RESULT = re.compile(r"^(ok|not ok) \d+ \[([\w-]+)\][^#]*(# (skip|timeout).*)?$")
+
+
+def fake_lab(root: Path) -> Path:
+    """A kit with the real labs/lib and one lab of the tests above; returns its Bats file."""
+    tests = root / "labs" / "00-fake" / "tests"
+    tests.mkdir(parents=True)
+    (root / "labs" / "lib").symlink_to(KIT / "labs" / "lib")
+    (tests / "fake.bats").write_text(FAKE_BATS)
+    impl = root / "impl"
+    impl.mkdir()
+    (impl / "server.c").write_text("int main(void) { return 0; }\n")
+    return tests / "fake.bats"
+
+
+def run_bats(tmp: Path, jobs: int) -> Run:
+    """Runs the fake lab with SOCKLAB_TEST_JOBS=jobs: {id: (verdict, its message)}, the whole
+    output, and the stamps' log."""
+    root = tmp / f"jobs{jobs}"
+    bats_file = fake_lab(root)
+    log = root / "log"
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LOG": str(log),
+           "SOCKLAB_IMPL": str(root / "impl"), "SOCKLAB_REF": "none",
+           "SOCKLAB_TEST_JOBS": str(jobs)}
+    proc = subprocess.run(["bats", "--tap", str(bats_file)], capture_output=True, text=True,
+                          env=env, timeout=BATS_DEADLINE_S, cwd=root)
+    results: Results = {}
+    current = ""
+    for line in proc.stdout.splitlines():
+        found = RESULT.match(line)
+        if found:
+            current = found.group(2)
+            verdict = found.group(1) + (f" # {found.group(4)}" if found.group(4) else "")
+            results[current] = (verdict, line)
+        elif current and line.startswith("# "):
+            results[current] = (results[current][0], results[current][1] + "\n" + line)
+    return results, proc.stdout + proc.stderr, log
+
+
+def intervals(log: Path) -> dict[str, tuple[int, int]]:
+    stamps: dict[str, dict[str, int]] = {}
+    for line in log.read_text().splitlines():
+        name, edge, micros = line.split()
+        stamps.setdefault(name, {})[edge] = int(micros)
+    return {name: (edges["start"], edges["end"]) for name, edges in stamps.items()}
+
+
+def overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}").exists() and "(sleep)" in Path(f"/proc/{pid}/stat").read_text()
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Run]:
+    tmp = tmp_path_factory.mktemp("prerun")
+    return {jobs: run_bats(tmp, jobs) for jobs in (1, 3)}
+
+
+def test_side_by_side_gives_the_verdicts_of_tests_in_turn(runs: dict[int, Run]) -> None:
+    in_turn, out1, _ = runs[1]
+    side, out3, _ = runs[3]
+    expected = {"pass": "ok", "pass2": "ok", "fail": "not ok", "skip": "ok # skip",
+                "set-e": "not ok", "alone": "ok", "vars": "ok", "vars2": "ok"}
+    for test_id, verdict in expected.items():
+        assert in_turn[test_id][0] == verdict, out1
+        assert side[test_id][0] == verdict, out3
+    assert list(side) == list(in_turn), "results must come in the file's order"
+
+
+def test_messages_and_output_are_reported_as_they_were_written(runs: dict[int, Run]) -> None:
+    side, out, _ = runs[3]
+    assert "# expected 1, got 2" in side["fail"][1], out
+    assert "# some output of the test" in side["fail"][1], out
+    assert "skip no reference here" in side["skip"][1], out
+    assert "never printed" not in out
+
+
+def test_a_test_past_its_limit_is_stopped_and_what_it_started_is_killed(runs: dict[int, Run]) -> None:
+    for jobs in (1, 3):
+        results, out, log = runs[jobs]
+        verdict, text = results["hang"]
+        assert verdict.startswith("not ok"), out
+        if jobs > 1:
+            assert f"stopped after {TEST_TIMEOUT_S} s" in text, out
+        assert not process_alive(int(Path(f"{log}.left").read_text())), \
+            f"jobs={jobs}: the process [hang] started is still running"
+
+
+def test_tests_run_side_by_side_and_a_solo_test_alone(runs: dict[int, Run]) -> None:
+    _, out, log = runs[3]
+    ran = intervals(log)
+    assert overlap(ran["pass"], ran["pass2"]), f"[pass] and [pass2] ran in turn: {ran}"
+    others = [name for name in ran if name != "alone"]
+    assert not any(overlap(ran["alone"], ran[name]) for name in others), \
+        f"[alone] shared its time with another test: {ran}"
+
+
+def test_in_turn_without_jobs(runs: dict[int, Run]) -> None:
+    _, out, log = runs[1]
+    ran = intervals(log)
+    assert not overlap(ran["pass"], ran["pass2"]), f"SOCKLAB_TEST_JOBS=1 ran tests at once: {ran}"
+
+
+def test_the_grader_runs_a_labs_tests_side_by_side_only_with_workers_to_spare() -> None:
+    assert side_by_side(jobs=2, labs_at_once=1) == 2    # `socklab test 01`, `make check`
+    assert side_by_side(jobs=4, labs_at_once=2) == 2
+    assert side_by_side(jobs=2, labs_at_once=9) == 1    # every lab: the labs fill the workers
+    assert side_by_side(jobs=2, labs_at_once=2) == 1
+    assert side_by_side(jobs=1, labs_at_once=1) == 1
+    assert side_by_side(jobs=3, labs_at_once=0) == 3
+
+
+def test_the_grader_tells_bats_how_many(tmp_path: Path) -> None:
+    """runner.run_lab passes RunConfig.side_by_side to Bats as SOCKLAB_TEST_JOBS."""
+    seen = tmp_path / "seen"
+    tests = tmp_path / "kit" / "labs" / "01-fake" / "tests"
+    tests.mkdir(parents=True)
+    (tmp_path / "kit" / "labs" / "labs.toml").write_text(
+        '[[lab]]\nid = "01"\nslug = "fake"\ntitle = "Fake"\n'
+        '[[lab.test]]\nid = "jobs"\npoints = 1\n')
+    (tests / "fake.bats").write_text(
+        f'@test "[jobs] records SOCKLAB_TEST_JOBS" {{ echo "$SOCKLAB_TEST_JOBS" >{seen}; }}\n')
+    (tmp_path / "impl" / "01-fake").mkdir(parents=True)
+    manifest = load(tmp_path / "kit")
+    config = RunConfig(impl_root=tmp_path / "impl", build_dir=tmp_path / "build", side_by_side=3)
+    result = run_lab(manifest, manifest.labs[0], config)
+    assert result.tests[0].status == "OK", result
+    assert seen.read_text().strip() == "3"
