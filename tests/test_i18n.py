@@ -386,14 +386,14 @@ def test_the_check_finds_english_and_spares_program_output() -> None:
     assert untranslated(korean) == []
 
 
-def test_a_korean_run_of_lab_01_shows_no_untranslated_line(tmp_path: Path) -> None:
-    """`socklab test 01` on the skeleton (a copy, so that the student's progress is left alone),
-    every failure shown in full, under a Korean locale."""
-    shutil.copytree(KIT / "skeletons" / "01-tcp-hello", tmp_path / "skeletons" / "01-tcp-hello")
-    done = subprocess.run([str(KIT / "socklab"), "test", "01", "--impl",
-                           str(tmp_path / "skeletons"), "-v"], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=RUN_DEADLINE_S,
-                          env={**BASE_ENV, "LANG": "ko_KR.UTF-8"})
+def test_a_korean_run_of_every_lab_shows_no_untranslated_line(tmp_path: Path) -> None:
+    """`socklab test` on every lab's skeleton (a copy, so that the student's progress is left
+    alone), every failure shown in full, under a Korean locale: the messages of the Bats files,
+    of session.py and of the labs' drivers (chatroom.py, tftppeer.py) all come in Korean."""
+    shutil.copytree(KIT / "skeletons", tmp_path / "skeletons")
+    done = subprocess.run([str(KIT / "socklab"), "test", "--impl", str(tmp_path / "skeletons"),
+                           "-v"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=RUN_DEADLINE_S, env={**BASE_ENV, "LANG": "ko_KR.UTF-8"})
     lines = (done.stdout + done.stderr).splitlines()
     assert done.returncode == 1 and any(line.startswith("총점:") for line in lines), \
         done.stdout + done.stderr

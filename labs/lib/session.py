@@ -56,7 +56,7 @@ from typing import IO
 # Messages speak the grader's language (SOCKLAB_LANG, else the locale): grader/i18n.py, from
 # the kit this file belongs to. `tr` rather than `_`, which this file uses for values it drops.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from grader.i18n import _ as tr, display_width, setup_for_harness  # noqa: E402
+from grader.i18n import _ as tr, child_environment, display_width, setup_for_harness  # noqa: E402
 
 setup_for_harness()
 
@@ -310,8 +310,11 @@ def launch(name: str, argv: list[str], *, out: Path, transcript: Transcript, cwd
     grader's sandbox; `prefix` (strace, taskset) goes before the sandbox's launcher, outside
     it, where the program can neither see nor change what it writes; Valgrind goes inside,
     next to the program it checks, and writes to a descriptor opened here (the session folder
-    is not visible in the sandbox). Every program gets CLEAN_ENV and nothing else."""
+    is not visible in the sandbox). Every program gets CLEAN_ENV and nothing else, except that
+    the kit's own peers (not sandboxed) also learn the student's language, to speak it."""
     env = dict(CLEAN_ENV, HOME=str(cwd), TMPDIR=str(cwd))
+    if not sandboxed:
+        env.update(child_environment())
     if sanitizers:
         env.update(SANITIZER_ENV)
     inner, log_fd = list(argv), -1
@@ -624,8 +627,9 @@ def run_script(steps: list[str], programs: dict[str, Program], transcript: Trans
         else:
             raise SessionError(tr("script step {number} is not understood: {step}").format(
                 number=number, step=repr(step)))
+        # quoted, as the errors above quote it: the step is the script's text, not a sentence
         transcript.add("harness", tr("step {number} done: {step}").format(number=number,
-                                                                          step=step))
+                                                                          step=repr(step)))
 
 
 def run(opts: Options) -> int:

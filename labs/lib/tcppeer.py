@@ -17,6 +17,13 @@ import argparse
 import socket
 import sys
 import time
+from pathlib import Path
+
+# Its messages speak the student's language: session.py gives the kit's own peers SOCKLAB_LANG.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from grader.i18n import _ as tr, setup_for_harness  # noqa: E402
+
+setup_for_harness()
 
 IDLE_S = 5.0            # how long the server may stay silent before the peer gives up
 CHUNK = 65536
@@ -31,7 +38,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pause-ms", type=float, default=20.0, help="pause between pieces")
     args = parser.parse_args(argv)
     message = args.text.encode("latin-1").decode("unicode_escape").encode("latin-1")
-    with socket.create_connection((args.host, args.port), timeout=IDLE_S) as sock:
+    try:
+        sock = socket.create_connection((args.host, args.port), timeout=IDLE_S)
+    except OSError as error:
+        print(tr("tcppeer: could not connect to {host}:{port}: {error}").format(
+            host=args.host, port=args.port, error=error.strerror or error), file=sys.stderr)
+        return 1
+    with sock:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)   # a piece, a segment
         for start in range(0, len(message), args.piece):
             if start:
@@ -44,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
                 received += chunk
         except TimeoutError:
             sys.stdout.buffer.write(received)
-            print(f"tcppeer: the server did not close within {IDLE_S:g} s", file=sys.stderr)
+            print(tr("tcppeer: the server did not close within {seconds} s").format(
+                seconds=f"{IDLE_S:g}"), file=sys.stderr)
             return 1
     sys.stdout.buffer.write(received)
     return 0
