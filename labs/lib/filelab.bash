@@ -18,7 +18,7 @@ SMALL_FILES=(empty one-byte block block-plus text binary)
 
 # make_file KIND [FOLDER]: writes a KIND test file as FOLDER/sent.bin (default: $WORK).
 make_file() {
-    "$PYTHON" "$SOCKLAB_LIB/filecheck.py" make "$1" "${2:-$WORK}/sent.bin" --seed "$SEED" ||
+    harness_python filecheck make "$1" "${2:-$WORK}/sent.bin" --seed "$SEED" ||
         fail "$(tr_printf "could not make the '%s' test file (a socklab bug)" "$1")"
 }
 
@@ -32,7 +32,7 @@ assert_same_file() {
         { read -r sent _; read -r received _; } <"$sums"
         [[ $sent != "$received" ]] || return 0
     fi
-    run "$PYTHON" "$SOCKLAB_LIB/filecheck.py" compare "$WORK/sent.bin" "$WORK/received.bin"
+    run harness_python filecheck compare "$WORK/sent.bin" "$WORK/received.bin"
     fail "$output$(session_context)"
 }
 
@@ -63,7 +63,7 @@ transfers() {
         mkdir -p "$WORK"
         pairs+=("$kind" "$WORK/sent.bin")
     done
-    "$PYTHON" "$SOCKLAB_LIB/filecheck.py" make "${pairs[@]}" --seed "$SEED" ||
+    harness_python filecheck make "${pairs[@]}" --seed "$SEED" ||
         fail "$(tr_printf 'could not make the test files (a socklab bug)')"
     for kind in "${kinds[@]}"; do
         use_files "$kind"

@@ -123,6 +123,15 @@ CLIENT_ARGS=(127.0.0.1 '{port}')
 PROTO=tcp
 ARGV_SEP=$'\x1f'   # joins a command line's words when it crosses to session.py as one argument
 
+# harness_python MODULE [ARG...]: runs the harness's labs/lib/MODULE.py (session, chatroom,
+# tftppeer, filecheck, relaylog). As a module, so that Python loads its compiled bytecode from
+# __pycache__: a script is compiled again at every start, ~40 ms for session.py, which starts
+# for every session. (A peer's argv, run by session.py with a clean environment, names its
+# script instead.)
+harness_python() {
+    PYTHONPATH=$SOCKLAB_LIB "$PYTHON" -m "$@"
+}
+
 # --- building -------------------------------------------------------------------------------
 
 # build_variant SRC VARIANT: compiles each of PROGRAMS (SRC/server.c, SRC/client.c) once per
@@ -294,7 +303,7 @@ takes server or client, then an array's name, not '%s' (a socklab bug)" "$1" "${
         passed=(--sanitizers "${passed[@]}")
     fi
     [[ " ${passed[*]} " != *" --relay "* ]] || require_relay
-    "$PYTHON" "$SOCKLAB_LIB/session.py" --out "$S" --proto "$PROTO" --cwd "$WORK" \
+    harness_python session --out "$S" --proto "$PROTO" --cwd "$WORK" \
         "${server[@]}" "${client[@]}" "${passed[@]}" 3>&-
 }
 
@@ -666,7 +675,7 @@ assert_usage() {
         join_into joined "${words[@]}"
         runs+=(--run "$joined")
     done
-    "$PYTHON" "$SOCKLAB_LIB/session.py" --out "$out" --cwd "$WORK" "${runs[@]}" \
+    harness_python session --out "$out" --cwd "$WORK" "${runs[@]}" \
         --run-trace socket --deadline "$USAGE_DEADLINE_S" 3>&-
     number=0
     for case in "$@"; do

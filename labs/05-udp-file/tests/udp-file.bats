@@ -36,7 +36,7 @@ IDLE_HIGH_S=9      # room for a loaded machine; a server that never gives up mee
 \"def\" and an empty one, received.bin should hold \"abcdef\"; it holds \"%s\"" \
             "$(cat "$WORK/received.bin")"; session_context)"
     # The client side: what it sends for a 2500-byte file, seen by a plain receiver.
-    "$PYTHON" "$SOCKLAB_LIB/filecheck.py" make random:2500 "$WORK/sent.bin" --seed "$SEED"
+    harness_python filecheck make random:2500 "$WORK/sent.bin" --seed "$SEED"
     local receiver=("$PYTHON" "$SOCKLAB_LIB/udppeer.py" recv '{port}')
     session peer impl --peer server receiver
     assert_ok client "$CLIENT_DONE"

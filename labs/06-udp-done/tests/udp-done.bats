@@ -44,13 +44,13 @@ PINNED=(taskset -c 0)
 
 @test "[large] a 16 MiB file arrives intact (client and server on one CPU)" {
     require_build impl
-    "$PYTHON" "$SOCKLAB_LIB/filecheck.py" make random:16M "$WORK/sent.bin" --seed "$SEED"
+    harness_python filecheck make random:16M "$WORK/sent.bin" --seed "$SEED"
     session impl impl --deadline 30 --prefix server PINNED --prefix client PINNED
     assert_transfer
 }
 
 @test "[lossy] 256 KiB arrive intact through 5% loss, duplication and reordering each way" {
-    "$PYTHON" "$SOCKLAB_LIB/filecheck.py" make random:256K "$WORK/sent.bin" --seed "$SEED"
+    harness_python filecheck make random:256K "$WORK/sent.bin" --seed "$SEED"
     session impl impl --deadline "$LOSSY_DEADLINE_S" --relay "$(relay_cmd udp "${LOSSY[@]}")"
     assert_transfer
 }
@@ -133,7 +133,7 @@ again (its ACK may have been lost), got: %s" "${answers[1]:-$nothing}"; session_
 }
 
 @test "[sanitizers] AddressSanitizer and UBSan report nothing, through the lossy link" {
-    "$PYTHON" "$SOCKLAB_LIB/filecheck.py" make random:256K "$WORK/sent.bin" --seed "$SEED"
+    harness_python filecheck make random:256K "$WORK/sent.bin" --seed "$SEED"
     session asan asan --deadline "$LOSSY_DEADLINE_S" --relay "$(relay_cmd udp "${LOSSY[@]}")"
     assert_transfer
     assert_memcheck server "AddressSanitizer/UBSan"

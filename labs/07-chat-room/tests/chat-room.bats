@@ -32,7 +32,7 @@ room() {
         options+=(--client "${!dir}/client")
     fi
     if [[ $server_side == asan || $client_side == asan ]]; then options+=(--sanitizers); fi
-    "$PYTHON" "$SOCKLAB_LIB/chatroom.py" "$check" --out "$S" --cwd "$WORK" "${options[@]}" \
+    harness_python chatroom "$check" --out "$S" --cwd "$WORK" "${options[@]}" \
         "$@" 3>&-
 }
 

@@ -80,7 +80,7 @@ use_lab06_ref() {
 
 # random_file SIZE: $WORK/sent.bin, SIZE random bytes (4M, 256K...) from the test's seed.
 random_file() {
-    "$PYTHON" "$SOCKLAB_LIB/filecheck.py" make "random:$1" "$WORK/sent.bin" --seed "$SEED" ||
+    harness_python filecheck make "random:$1" "$WORK/sent.bin" --seed "$SEED" ||
         fail "$(tr_printf 'could not make the test file (a socklab bug)')"
 }
 
@@ -92,7 +92,7 @@ client_seconds() {
 # assert_relay_log CHECK ARGS...: labs/lib/relaylog.py CHECK on the session's relay log
 # (window --max W, stalls --max-ms MS) passes; its report is the failure message.
 assert_relay_log() {
-    run "$PYTHON" "$SOCKLAB_LIB/relaylog.py" "$1" "$S/relay.log" "${@:2}"
+    run harness_python relaylog "$1" "$S/relay.log" "${@:2}"
     (( status == 0 )) || fail "$output$(session_context)"
 }
 
@@ -131,7 +131,7 @@ assert_relay_log() {
     for (( i = 0; i < LOSSY_SEEDS; i++ )); do
         use_files "seed-$i"
         mkdir -p "$WORK"
-        "$PYTHON" "$SOCKLAB_LIB/filecheck.py" make random:4M "$WORK/sent.bin" \
+        harness_python filecheck make random:4M "$WORK/sent.bin" \
             --seed "$(( SEED + i ))" || fail "$(tr_printf "could not make the test file (a \
 socklab bug)")"
         # Each session its own seed: SEED, SEED + 1, ... (SOCKLAB_SEED=N replays them all).

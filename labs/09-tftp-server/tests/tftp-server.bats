@@ -26,7 +26,7 @@ tftp_scenario() {
     require_build "$side"
     dir=${side^^}_BIN
     [[ $side == asan ]] && extra+=(--sanitizers)
-    "$PYTHON" "$SOCKLAB_LIB/tftppeer.py" "$scenario" --out "$S" --server "${!dir}/server" \
+    harness_python tftppeer "$scenario" --out "$S" --server "${!dir}/server" \
         --work "$WORK" --seed "${SOCKLAB_SEED:-1}" "${extra[@]}" "$@" 3>&-
     slurp result "$S/scenario.result"
     [[ $result == ok ]] || fail "$([[ -n $result ]] && printf '%s' "$result" ||
