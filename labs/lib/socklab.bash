@@ -52,6 +52,8 @@ fi
 BUILD_DIR="${SOCKLAB_BUILD_DIR:-${BATS_RUN_TMPDIR:-/tmp}/socklab-build}"
 PYTHON=/usr/bin/python3
 USAGE_DEADLINE_S=5        # a program given bad arguments should stop at once
+BUILD_WAIT_S=300          # the longest a test waits for the sanitizer build (its own timeout
+                          # is usually shorter: a build is seconds, even on a loaded machine)
 LINES_SHOWN=40            # lines of output compared line by line in a failure message
 export BATS_TEST_TIMEOUT="${BATS_TEST_TIMEOUT:-60}"   # no test may hang the run
 
@@ -138,10 +140,9 @@ harness_python() {
 # content and variant (gcc, clang, asan), into BUILD_DIR/<hash>-VARIANT/, with `log` and
 # `status` beside.
 build_variant() {
-    local src=$1 variant=$2 key dir tmp rc=0 compiler=gcc flags=("${CFLAGS_STRICT[@]}") wrap=()
+    local src=$1 variant=$2 dir tmp rc=0 compiler=gcc flags=("${CFLAGS_STRICT[@]}") wrap=()
     local sandbox=()
-    key=$(cat "$src"/*.c "$src"/*.h 2>/dev/null | sha256sum | cut -c1-16)
-    dir="$BUILD_DIR/$key-$variant"
+    dir=$(build_folder "$src" "$variant")
     [[ -e "$dir/status" ]] && { echo "$dir"; return; }
     [[ $variant == clang ]] && compiler=clang
     [[ $variant == asan ]] && flags=("${CFLAGS_SANITIZE[@]}")
@@ -172,6 +173,13 @@ build_variant() {
     echo "$dir"
 }
 
+# build_folder SRC VARIANT: the folder where build_variant puts (or has put) SRC's VARIANT.
+build_folder() {
+    local key
+    key=$(cat "$1"/*.c "$1"/*.h 2>/dev/null | sha256sum | cut -c1-16)
+    echo "$BUILD_DIR/$key-$2"
+}
+
 # build_relay: compiles the harness's network-fault relay (labs/lib/relay.c) once per content,
 # optimised (it must never be the bottleneck), into BUILD_DIR/<hash>-relay/.
 build_relay() {
@@ -190,10 +198,12 @@ build_relay() {
 
 # Builds everything the file's tests need, in parallel. Called from setup_file; never fails
 # there (a failure in setup_file would hide which test is about the build): tests check.
+# The sanitizer build, the slowest, goes on in the background while the first tests run: it
+# holds ASAN_BIN.lock until it is done, and require_build asan waits for that.
 socklab_build_all() {
     local -A pids=()
-    local variant
-    for variant in gcc clang asan; do
+    local variant lock
+    for variant in gcc clang; do
         build_variant "$IMPL" "$variant" >/dev/null &
         pids[$variant]=$!
     done
@@ -202,16 +212,32 @@ socklab_build_all() {
     export IMPL_BIN REF_BIN ASAN_BIN CLANG_BIN
     IMPL_BIN=$(build_variant "$IMPL" gcc)
     CLANG_BIN=$(build_variant "$IMPL" clang)
-    ASAN_BIN=$(build_variant "$IMPL" asan)
     REF_BIN=none
     [[ $REF != none ]] && REF_BIN=$(build_variant "$REF" gcc)
+    ASAN_BIN=$(build_folder "$IMPL" asan)
+    if [[ ! -e $ASAN_BIN/status ]]; then
+        # Locked here, before the build starts, so that no test can look before it holds the
+        # lock; the build inherits the lock and holds it alone once this copy is closed.
+        mkdir -p "$BUILD_DIR"
+        exec {lock}>"$ASAN_BIN.lock"
+        flock -x "$lock"
+        build_variant "$IMPL" asan </dev/null >/dev/null 2>&1 3>&- &
+        ASAN_BUILD_PID=$!
+        exec {lock}>&-
+    fi
     return 0   # the relay is built on first use (relay_cmd): most labs never need it
 }
 
-# Tests side by side (prerun.bash): the file's tests start together once everything is built.
+# socklab_build_wait: from teardown_file. No build outlives the file.
+socklab_build_wait() {
+    [[ -z ${ASAN_BUILD_PID:-} ]] || wait "$ASAN_BUILD_PID" 2>/dev/null || true
+}
+
+# Tests side by side (prerun.bash): the file's tests start together once the programs they run
+# first are built (the sanitizer build may still be going on).
 source "$SOCKLAB_LIB/prerun.bash"
 setup_file() { socklab_build_all; prerun_start; }
-teardown_file() { prerun_stop; }
+teardown_file() { prerun_stop; socklab_build_wait; }
 
 # slurp VAR FILE [MAX]: VAR gets FILE's text (its first MAX bytes if given) without trailing
 # newlines, like VAR=$(head -c MAX FILE) but without a fork (~15 ms each in a Bats test, whose
@@ -249,7 +275,11 @@ require_build() {
     local what=${1:-impl} dir status
     case $what in
         impl) dir=$IMPL_BIN ;;
-        asan) dir=$ASAN_BIN ;;
+        asan)
+            dir=$ASAN_BIN
+            # still building (socklab_build_all): wait until the build lets go of its lock
+            [[ -e $dir/status ]] || flock -s -w "$BUILD_WAIT_S" "$dir.lock" true 2>/dev/null \
+                || true ;;
         ref)
             if [[ $REF_BIN == none ]]; then
                 skip "the reference solution is not available here (student release)"
