@@ -37,7 +37,8 @@ def add_test_parser(commands: argparse._SubParsersAction) -> None:  # type: igno
     test.add_argument("--json", type=Path, default=None,
                       help=_("also write the results as JSON"))
     test.add_argument("-j", "--jobs", type=int, default=default_jobs(),
-                      help=_("labs tested at once (default: the number of cores)"))
+                      help=_("labs tested at once; a single lab runs this many of its tests at "
+                             "once (default: the number of cores)"))
     shown = test.add_mutually_exclusive_group()
     shown.add_argument("--verbose", "-v", action="store_const", const="all", dest="details",
                        help=_("show every failure's whole message"))
