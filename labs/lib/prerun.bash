@@ -22,11 +22,15 @@
 PRERUN_TIMED_OUT=124   # a body's status when its watchdog stopped it (as timeout(1) says)
 
 # prerun_start: from setup_file. Does nothing unless SOCKLAB_TEST_JOBS > 1 and this Bats
-# exposes the list of tests it will run (bats-exec-file's tests_to_run, Bats 1.5 to 1.8).
+# exposes the list of tests it will run (bats-exec-file's tests_to_run, as Bats 1.8 does:
+# Debian 12's); with another Bats, each test runs its own body, in turn.
 prerun_start() {
     local jobs=${SOCKLAB_TEST_JOBS:-1} name
     [[ $jobs =~ ^[0-9]+$ ]] && (( jobs > 1 )) || return 0
     declare -p tests_to_run &>/dev/null && (( ${#tests_to_run[@]} > 0 )) || return 0
+    for name in "${tests_to_run[@]}"; do
+        declare -F "$name" >/dev/null || return 0   # not a list of test functions after all
+    done
     export PRERUN_DIR=$BATS_FILE_TMPDIR/prerun
     # Every test's folder exists before setup_file returns: a test that finds its folder waits
     # for its record there, one that does not (a Bats we do not know) runs its body itself.
