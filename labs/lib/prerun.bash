@@ -71,8 +71,8 @@ prerun_schedule() {
 }
 
 # prerun_is_solo NAME: whether test function NAME's id is listed in the file's SOLO_TESTS.
-# Bats names a test's function after its description, each character other than a letter, a
-# digit or '_' written as -XX (hex): "[speed] ..." becomes test_-5bspeed-5d-20...
+# Bats names a test's function after its description: a space becomes '_', any other character
+# but a letter or a digit -XX (hex): "[speed] 16 MiB ..." becomes test_-5bspeed-5d_16_MiB...
 prerun_is_solo() {
     local description id solo
     [[ -n ${SOLO_TESTS[*]:-} ]] || return 1
