@@ -10,6 +10,7 @@
 #   SOCKLAB_IMPL       the lab folder under test          (default: skeletons/<lab>)
 #   SOCKLAB_REF        the reference lab folder, or "none" (default: solutions/<lab> if present)
 #   SOCKLAB_BUILD_DIR  where builds are cached            (default: Bats' run folder)
+#   SOCKLAB_BUILD_KEEP 1: SOCKLAB_BUILD_DIR outlives the run (grader/buildcache.py)
 #   SOCKLAB_WRAP       the grader's sandbox launcher, put before every program built from a lab
 #                      (words joined with the ASCII unit separator, $'\x1f')
 #   SOCKLAB_SEED       the seed of every fault relay (relay_cmd): vary it to try other faults,
@@ -136,14 +137,57 @@ harness_python() {
 
 # --- building -------------------------------------------------------------------------------
 
-# build_variant SRC VARIANT: compiles each of PROGRAMS (SRC/server.c, SRC/client.c) once per
-# content and variant (gcc, clang, asan), into BUILD_DIR/<hash>-VARIANT/, with `log` and
-# `status` beside.
+# BUILD_DIR holds successful builds only, each in a folder named after what it was built from
+# (content, variant): another run, or another lab of this run, may take it as it is. When the
+# grader keeps it between runs (SOCKLAB_BUILD_KEEP=1: grader/buildcache.py), a folder used is
+# touched, so that pruning takes the ones nobody used for long. A build that failed stays with
+# this Bats run (RUN_BUILDS), never in the cache: a compiler's verdict is kept only for the run
+# that saw it. No program of a failed build ever runs, so the sandbox never needs that folder.
+RUN_BUILDS="${BATS_RUN_TMPDIR:-$BUILD_DIR}/socklab-run-builds"
+
+# build_key SRC: a short digest of SRC's path and of each of its sources (name and content):
+# the name of SRC's builds. The path counts, since the debugging information records it.
+build_key() {
+    local digest
+    digest=$( { printf '%s\n' "$1"; cd "$1" 2>/dev/null && sha256sum -- *.c *.h 2>/dev/null; } \
+        | sha256sum)
+    echo "${digest:0:16}"
+}
+
+# build_found NAME: prints the folder of the build NAME (KEY-VARIANT), from the cache or from
+# this run's failures; fails when there is none yet.
+build_found() {
+    if [[ -e $BUILD_DIR/$1/status ]]; then
+        [[ ${SOCKLAB_BUILD_KEEP:-} != 1 ]] || touch -c -- "$BUILD_DIR/$1"
+        echo "$BUILD_DIR/$1"
+    elif [[ -e $RUN_BUILDS/$1/status ]]; then
+        echo "$RUN_BUILDS/$1"
+    else
+        return 1
+    fi
+}
+
+# build_keep TMP NAME RC: files the finished build in TMP as NAME (see above) and prints its
+# folder. A parallel build of the same NAME may have won: then TMP goes and the winner stays.
+build_keep() {
+    local tmp=$1 name=$2 rc=$3 into=$BUILD_DIR
+    echo "$rc" >"$tmp/status"
+    if [[ $rc != 0 ]]; then
+        into=$RUN_BUILDS
+        mkdir -p "$into"
+    fi
+    mv -T "$tmp" "$into/$name" 2>/dev/null || rm -rf "$tmp"
+    echo "$into/$name"
+}
+
+# build_variant SRC VARIANT [KEY]: compiles each of PROGRAMS (SRC/server.c, SRC/client.c) once
+# per content and variant (gcc, clang, asan), into a folder named KEY-VARIANT (KEY: build_key
+# SRC, computed when not given), with `log` and `status` beside, and prints the folder.
 build_variant() {
-    local src=$1 variant=$2 dir tmp rc=0 compiler=gcc flags=("${CFLAGS_STRICT[@]}") wrap=()
-    local sandbox=()
-    dir=$(build_folder "$src" "$variant")
-    [[ -e "$dir/status" ]] && { echo "$dir"; return; }
+    local src=$1 variant=$2 key=${3:-} tmp rc=0 compiler=gcc flags=("${CFLAGS_STRICT[@]}")
+    local wrap=() sandbox=()
+    [[ -n $key ]] || key=$(build_key "$src")
+    build_found "$key-$variant" && return
     [[ $variant == clang ]] && compiler=clang
     [[ $variant == asan ]] && flags=("${CFLAGS_SANITIZE[@]}")
     mkdir -p "$BUILD_DIR"
@@ -168,60 +212,54 @@ build_variant() {
             rc=1
         fi
     done
-    echo "$rc" >"$tmp/status"
-    mv -T "$tmp" "$dir" 2>/dev/null || rm -rf "$tmp"   # a parallel build may have won
-    echo "$dir"
-}
-
-# build_folder SRC VARIANT: the folder where build_variant puts (or has put) SRC's VARIANT.
-build_folder() {
-    local key
-    key=$(cat "$1"/*.c "$1"/*.h 2>/dev/null | sha256sum | cut -c1-16)
-    echo "$BUILD_DIR/$key-$2"
+    build_keep "$tmp" "$key-$variant" "$rc"
 }
 
 # build_relay: compiles the harness's network-fault relay (labs/lib/relay.c) once per content,
-# optimised (it must never be the bottleneck), into BUILD_DIR/<hash>-relay/.
+# optimised (it must never be the bottleneck), into a folder of BUILD_DIR, and prints it.
 build_relay() {
-    local key dir tmp rc=0
-    key=$(sha256sum <"$SOCKLAB_LIB/relay.c" | cut -c1-16)
-    dir="$BUILD_DIR/$key-relay"
-    [[ -e "$dir/status" ]] && { echo "$dir"; return; }
+    local key tmp rc=0
+    key=$(sha256sum <"$SOCKLAB_LIB/relay.c")
+    key=${key:0:16}
+    build_found "$key-relay" && return
     mkdir -p "$BUILD_DIR"
     tmp=$(mktemp -d "$BUILD_DIR/.tmp.XXXXXX")
     gcc "${CFLAGS_STRICT[@]}" -O2 -o "$tmp/relay" "$SOCKLAB_LIB/relay.c" >>"$tmp/log" 2>&1 3>&- \
         || rc=1
-    echo "$rc" >"$tmp/status"
-    mv -T "$tmp" "$dir" 2>/dev/null || rm -rf "$tmp"   # a parallel build may have won
-    echo "$dir"
+    build_keep "$tmp" "$key-relay" "$rc"
 }
 
 # Builds everything the file's tests need, in parallel. Called from setup_file; never fails
 # there (a failure in setup_file would hide which test is about the build): tests check.
 # The sanitizer build, the slowest, goes on in the background while the first tests run: it
-# holds ASAN_BIN.lock until it is done, and require_build asan waits for that.
+# holds ASAN_LOCK until it is done, and require_build asan waits for that.
 socklab_build_all() {
     local -A pids=()
-    local variant lock
+    local variant lock impl_key ref_key=""
+    impl_key=$(build_key "$IMPL")
+    [[ $REF == none ]] || ref_key=$(build_key "$REF")
     for variant in gcc clang; do
-        build_variant "$IMPL" "$variant" >/dev/null &
+        build_variant "$IMPL" "$variant" "$impl_key" >/dev/null &
         pids[$variant]=$!
     done
-    [[ $REF != none ]] && build_variant "$REF" gcc >/dev/null
+    [[ $REF == none ]] || build_variant "$REF" gcc "$ref_key" >/dev/null
     for variant in "${!pids[@]}"; do wait "${pids[$variant]}"; done
-    export IMPL_BIN REF_BIN ASAN_BIN CLANG_BIN
-    IMPL_BIN=$(build_variant "$IMPL" gcc)
-    CLANG_BIN=$(build_variant "$IMPL" clang)
+    # Each is built now: these only look them up.
+    export IMPL_BIN REF_BIN ASAN_BIN CLANG_BIN ASAN_LOCK="$RUN_BUILDS/asan.lock"
+    IMPL_BIN=$(build_variant "$IMPL" gcc "$impl_key")
+    CLANG_BIN=$(build_variant "$IMPL" clang "$impl_key")
     REF_BIN=none
-    [[ $REF != none ]] && REF_BIN=$(build_variant "$REF" gcc)
-    ASAN_BIN=$(build_folder "$IMPL" asan)
-    if [[ ! -e $ASAN_BIN/status ]]; then
-        # Locked here, before the build starts, so that no test can look before it holds the
-        # lock; the build inherits the lock and holds it alone once this copy is closed.
-        mkdir -p "$BUILD_DIR"
-        exec {lock}>"$ASAN_BIN.lock"
+    [[ $REF == none ]] || REF_BIN=$(build_variant "$REF" gcc "$ref_key")
+    if ! ASAN_BIN=$(build_found "$impl_key-asan"); then
+        # Until it is built, ASAN_BIN names where a success will be (require_build asan looks
+        # again). Locked here, before the build starts, so that no test can look before it
+        # holds the lock; the build inherits the lock and holds it alone once this copy is
+        # closed.
+        ASAN_BIN=$BUILD_DIR/$impl_key-asan
+        mkdir -p "$RUN_BUILDS"
+        exec {lock}>"$ASAN_LOCK"
         flock -x "$lock"
-        build_variant "$IMPL" asan </dev/null >/dev/null 2>&1 3>&- &
+        build_variant "$IMPL" asan "$impl_key" </dev/null >/dev/null 2>&1 3>&- &
         ASAN_BUILD_PID=$!
         exec {lock}>&-
     fi
@@ -277,9 +315,12 @@ require_build() {
         impl) dir=$IMPL_BIN ;;
         asan)
             dir=$ASAN_BIN
-            # still building (socklab_build_all): wait until the build lets go of its lock
-            [[ -e $dir/status ]] || flock -s -w "$BUILD_WAIT_S" "$dir.lock" true 2>/dev/null \
-                || true ;;
+            if [[ ! -e $dir/status ]]; then
+                # still building (socklab_build_all): wait until the build lets go of its
+                # lock; a build that failed is with this run's (build_keep)
+                flock -s -w "$BUILD_WAIT_S" "$ASAN_LOCK" true 2>/dev/null || true
+                [[ -e $dir/status ]] || dir=$RUN_BUILDS/${dir##*/}
+            fi ;;
         ref)
             if [[ $REF_BIN == none ]]; then
                 skip "the reference solution is not available here (student release)"
