@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 
-from grader import batch, i18n, progress, student
+from grader import batch, buildcache, i18n, progress, student
 from grader import manifest as manifest_mod
 from grader.cli_export import add_export_parsers
 from grader.i18n import _
@@ -81,9 +81,9 @@ def cmd_test(args: argparse.Namespace, manifest: manifest_mod.Manifest) -> int:
         return EXIT_USAGE
     started = time.monotonic()
     shown = os.path.relpath(impl) if impl.is_relative_to(Path.cwd()) else str(impl)
-    with tempfile.TemporaryDirectory(prefix="socklab-build-") as build_dir:
+    with buildcache.build_dir(manifest.root, keep=True) as (build_dir, kept):
         config, warnings = sandboxed(
-            RunConfig(impl_root=impl, build_dir=Path(build_dir),
+            RunConfig(impl_root=impl, build_dir=build_dir, keep_builds=kept,
                       reference=not args.no_reference, seed=args.seed,
                       tests_dirs=("tests", "hidden") if args.hidden else ("tests",),
                       side_by_side=side_by_side(args.jobs, len(labs))),

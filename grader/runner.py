@@ -25,6 +25,7 @@ LAB_DEADLINE_S = 900     # a whole lab's run; every test also has its own limit 
 class RunConfig:
     impl_root: Path            # a tree of lab folders: skeletons/, solutions/, a student's
     build_dir: Path            # where builds are cached, shared by all labs of a run
+    keep_builds: bool = False  # build_dir outlives the run (grader/buildcache.py)
     reference: bool = True     # cross-test against solutions/ when it exists
     wrap: tuple[str, ...] = ()   # the launcher put before every student program (the sandbox)
     outer: tuple[str, ...] = ()   # a command put before the whole Bats run (its namespaces)
@@ -97,6 +98,7 @@ def run_lab(manifest: Manifest, lab: Lab, config: RunConfig,
                SOCKLAB_IMPL=str(impl.resolve()),
                SOCKLAB_REF=str(ref) if config.reference and ref.is_dir() else "none",
                SOCKLAB_BUILD_DIR=str(config.build_dir),
+               SOCKLAB_BUILD_KEEP="1" if config.keep_builds else "",
                SOCKLAB_WRAP=sandbox.ARGV_SEP.join(config.wrap),
                SOCKLAB_TEST_JOBS=str(config.side_by_side),
                **i18n.child_environment())

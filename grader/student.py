@@ -6,11 +6,10 @@ import argparse
 import os
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from grader import i18n, progress
+from grader import buildcache, i18n, progress
 from grader.i18n import _, display_width
 from grader.manifest import Lab, Manifest
 from grader.report import Painter, lab_table, use_colour
@@ -27,10 +26,10 @@ def skeleton_dir(manifest: Manifest, lab: Lab) -> Path:
     return manifest.root / "skeletons" / lab.name
 
 
-def check(manifest: Manifest, lab: Lab, build_dir: Path) -> LabResult:
+def check(manifest: Manifest, lab: Lab, build_dir: Path, kept: bool) -> LabResult:
     """Runs the lab's tests on the student's tree and remembers the result."""
     config, _warnings = sandboxed(RunConfig(impl_root=manifest.root / "skeletons",
-                                            build_dir=build_dir,
+                                            build_dir=build_dir, keep_builds=kept,
                                             side_by_side=side_by_side(default_jobs(), 1)),
                                   manifest.root)
     result = run_lab(manifest, lab.without_hidden(), config)
@@ -79,8 +78,8 @@ def cmd_hint(args: argparse.Namespace, manifest: Manifest) -> int:
     current = progress.sources_hash(skeleton_dir(manifest, lab))
     if record is None or record["sources"] != current:
         print(_("Testing lab {name} first...").format(name=lab.name), flush=True)
-        with tempfile.TemporaryDirectory(prefix="socklab-build-") as build:
-            result = check(manifest, lab, Path(build)).to_dict()
+        with buildcache.build_dir(manifest.root, keep=True) as (build, kept):
+            result = check(manifest, lab, build, kept).to_dict()
     else:
         result = record["result"]
     failing = next((t for t in result["tests"] if t["status"] == FAIL), None)
@@ -136,7 +135,7 @@ def cmd_watch(args: argparse.Namespace, manifest: Manifest) -> int:
     screen = sys.stdout.isatty()
     seen: dict[str, tuple[int, int]] | None = None
     try:
-        with tempfile.TemporaryDirectory(prefix="socklab-build-") as build:
+        with buildcache.build_dir(manifest.root, keep=True) as (build, kept):
             while True:
                 now = snapshot(folder)
                 if now != seen:
@@ -149,7 +148,7 @@ def cmd_watch(args: argparse.Namespace, manifest: Manifest) -> int:
                     print(f"[{time.strftime('%H:%M:%S')}] "
                           + _("{why}: testing {name}...").format(why=why, name=lab.name),
                           flush=True)
-                    result = check(manifest, lab, Path(build))
+                    result = check(manifest, lab, build, kept)
                     print("\n".join(lab_table(result, paint, "first")))
                     print("\n" + _("Score: {points}/{max_points}. Watching skeletons/{name}/ — "
                                    "save a file to test again, Ctrl-C to stop.").format(

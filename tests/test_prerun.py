@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import KIT
-from grader.manifest import load
+from conftest import KIT, recording_lab
 from grader.runner import RunConfig, run_lab, side_by_side
 
 BATS_DEADLINE_S = 120
@@ -198,17 +197,8 @@ def test_the_grader_runs_a_labs_tests_side_by_side_only_with_workers_to_spare() 
 
 def test_the_grader_tells_bats_how_many(tmp_path: Path) -> None:
     """runner.run_lab passes RunConfig.side_by_side to Bats as SOCKLAB_TEST_JOBS."""
-    seen = tmp_path / "seen"
-    tests = tmp_path / "kit" / "labs" / "01-fake" / "tests"
-    tests.mkdir(parents=True)
-    (tmp_path / "kit" / "labs" / "labs.toml").write_text(
-        '[[lab]]\nid = "01"\nslug = "fake"\ntitle = "Fake"\n'
-        '[[lab.test]]\nid = "jobs"\npoints = 1\n')
-    (tests / "fake.bats").write_text(
-        f'@test "[jobs] records SOCKLAB_TEST_JOBS" {{ echo "$SOCKLAB_TEST_JOBS" >{seen}; }}\n')
-    (tmp_path / "impl" / "01-fake").mkdir(parents=True)
-    manifest = load(tmp_path / "kit")
-    config = RunConfig(impl_root=tmp_path / "impl", build_dir=tmp_path / "build", side_by_side=3)
+    manifest, impl, seen = recording_lab(tmp_path, "SOCKLAB_TEST_JOBS")
+    config = RunConfig(impl_root=impl, build_dir=tmp_path / "build", side_by_side=3)
     result = run_lab(manifest, manifest.labs[0], config)
     assert result.tests[0].status == "OK", result
-    assert seen.read_text().strip() == "3"
+    assert seen.read_text().strip() == "x3"
