@@ -1,8 +1,8 @@
 """The build cache a student's runs share (grader/buildcache.py, labs/lib/socklab.bash's
 build_variant): a second run of an unchanged lab compiles nothing, an edit rebuilds the
-student's programs and not the reference, a failed build is never kept, a build in use is
-touched, pruning removes only what nobody used for long, and root keeps no cache its sandbox
-user cannot reach."""
+program it touched (both, for a header) and not the reference, a failed build is never kept,
+a build in use is touched, pruning removes only what nobody used for long, and root keeps no
+cache its sandbox user cannot reach."""
 
 from __future__ import annotations
 
@@ -105,18 +105,27 @@ def test_a_second_run_of_an_unchanged_lab_compiles_nothing(kit: Path) -> None:
     assert again == folders
 
 
-def test_an_edit_rebuilds_the_students_programs_only(kit: Path) -> None:
+def test_an_edit_rebuilds_the_program_it_touched_only(kit: Path) -> None:
     cache = kit / "cache-edit"
     run_bats(kit, cache)
-    server = kit / "impl" / "server.c"
+    server, header = kit / "impl" / "server.c", kit / "impl" / "common.h"
     server.write_text("/* edited */\n" + PROGRAM.format(code=0))
     try:
         calls, _folders, out = run_bats(kit, cache)
     finally:
         server.write_text(PROGRAM.format(code=0))
     assert "ok 1" in out, out
-    assert len(calls) == 6, calls            # gcc, clang and asan of the student's two
-    assert all(f" in {kit / 'impl'}:" in call for call in calls), calls
+    assert len(calls) == 3, calls            # gcc, clang and asan of the student's server
+    assert all(f" in {kit / 'impl'}:" in call and call.endswith(" server.c") for call in calls), \
+        calls
+    # a header may be included by either program: both are compiled again
+    header.write_text("/* a header */\n")
+    try:
+        calls, _folders, out = run_bats(kit, cache)
+    finally:
+        header.unlink()
+    assert "ok 1" in out, out
+    assert sorted(call.rsplit(" ", 1)[1] for call in calls) == ["client.c"] * 3 + ["server.c"] * 3
 
 
 def test_a_failed_build_is_never_kept(kit: Path) -> None:
@@ -133,11 +142,12 @@ def test_a_failed_build_is_never_kept(kit: Path) -> None:
     assert not Path(folders["gcc"][0]).is_relative_to(cache), folders
     assert not Path(folders["asan"][0]).exists(), folders    # where a success would have gone
     kept = sorted(path.name for path in cache.iterdir() if not path.name.startswith("."))
-    assert not any(name.endswith(("-gcc", "-clang", "-asan")) and
-                   (cache / name / "status").read_text().strip() != "0" for name in kept), kept
-    # the student's three builds are made again; the reference's, a success, is not
+    assert all((cache / name / "status").read_text().strip() == "0" for name in kept), kept
+    # the failing client is compiled again (gcc, clang, asan); the server and the reference,
+    # successes, are not
     assert "not ok 1" in out2, out2
-    assert len([c for c in second if c.startswith("gcc")]) == 4, second
+    assert sorted(call.split()[0] for call in second) == ["clang", "gcc", "gcc"], second
+    assert all(call.endswith(" client.c") for call in second), second
 
 
 def test_a_build_in_use_is_touched(kit: Path) -> None:

@@ -145,17 +145,20 @@ harness_python() {
 # that saw it. No program of a failed build ever runs, so the sandbox never needs that folder.
 RUN_BUILDS="${BATS_RUN_TMPDIR:-$BUILD_DIR}/socklab-run-builds"
 
-# build_key SRC: a short digest of SRC's path and of each of its sources (name and content):
-# the name of SRC's builds. The path counts, since the debugging information records it.
+# build_key SRC [PROGRAM]: a short digest of SRC's path and of its sources (names and
+# contents): all of them, the name of SRC's builds; or PROGRAM.c and the headers (what it may
+# include), the name of PROGRAM's. The path counts, since the debugging information records it.
 build_key() {
     local digest
-    digest=$( { printf '%s\n' "$1"; cd "$1" 2>/dev/null && sha256sum -- *.c *.h 2>/dev/null; } \
-        | sha256sum)
+    digest=$( { printf '%s\n' "$@"
+                cd "$1" 2>/dev/null || exit 0
+                if [[ -n ${2:-} ]]; then set -- "$2.c"; else set -- *.c; fi
+                sha256sum -- "$@" *.h 2>/dev/null; } | sha256sum)
     echo "${digest:0:16}"
 }
 
-# build_found NAME: prints the folder of the build NAME (KEY-VARIANT), from the cache or from
-# this run's failures; fails when there is none yet.
+# build_found NAME: prints the folder of the build NAME (KEY-VARIANT, or KEY-VARIANT-PROGRAM),
+# from the cache or from this run's failures; fails when there is none yet.
 build_found() {
     if [[ -e $BUILD_DIR/$1/status ]]; then
         [[ ${SOCKLAB_BUILD_KEEP:-} != 1 ]] || touch -c -- "$BUILD_DIR/$1"
@@ -180,17 +183,43 @@ build_keep() {
     echo "$into/$name"
 }
 
-# build_variant SRC VARIANT [KEY]: compiles each of PROGRAMS (SRC/server.c, SRC/client.c) once
-# per content and variant (gcc, clang, asan), into a folder named KEY-VARIANT (KEY: build_key
-# SRC, computed when not given), with `log` and `status` beside, and prints the folder.
+# build_variant SRC VARIANT [KEY]: builds PROGRAMS (SRC/server.c, SRC/client.c) in VARIANT
+# (gcc, clang, asan) once per content, into a folder named KEY-VARIANT (KEY: build_key SRC,
+# computed when not given) that holds each program, with `log` and `status` beside, and prints
+# the folder. Each program is compiled on its own (build_program) and linked in: an edit of
+# server.c compiles the server again, and the client is taken as it was.
 build_variant() {
-    local src=$1 variant=$2 key=${3:-} tmp rc=0 compiler=gcc flags=("${CFLAGS_STRICT[@]}")
-    local wrap=() sandbox=()
+    local src=$1 variant=$2 key=${3:-} tmp program unit rc=0
     [[ -n $key ]] || key=$(build_key "$src")
     build_found "$key-$variant" && return
+    mkdir -p "$BUILD_DIR"
+    tmp=$(mktemp -d "$BUILD_DIR/.tmp.XXXXXX")
+    for program in "${PROGRAMS[@]}"; do
+        if [[ ! -f "$src/$program.c" ]]; then
+            { tr_printf '%s: no such file' "$src/$program.c"; echo; } >>"$tmp/log"
+            rc=1
+            continue
+        fi
+        unit=$(build_program "$src" "$program" "$variant")
+        cat -- "$unit/log" >>"$tmp/log" 2>/dev/null
+        [[ $(cat -- "$unit/status") == 0 ]] || rc=1
+        if [[ -e $unit/$program ]]; then     # a hard link: the same file, no copy
+            ln -- "$unit/$program" "$tmp/$program" 2>/dev/null \
+                || cp -- "$unit/$program" "$tmp/$program"
+        fi
+    done
+    build_keep "$tmp" "$key-$variant" "$rc"
+}
+
+# build_program SRC PROGRAM VARIANT: compiles SRC/PROGRAM.c in VARIANT once per content (its
+# own and the headers'), into a folder of its own (PROGRAM, log, status), and prints it.
+build_program() {
+    local src=$1 program=$2 variant=$3 name tmp rc=0 compiler=gcc flags=("${CFLAGS_STRICT[@]}")
+    local wrap=() sandbox=() output
+    name="$(build_key "$src" "$program")-$variant-$program"
+    build_found "$name" && return
     [[ $variant == clang ]] && compiler=clang
     [[ $variant == asan ]] && flags=("${CFLAGS_SANITIZE[@]}")
-    mkdir -p "$BUILD_DIR"
     tmp=$(mktemp -d "$BUILD_DIR/.tmp.XXXXXX")
     # The student's sources are compiled in the grader's sandbox too (an #include can name
     # any file): they and the output folder are all the compiler sees.
@@ -200,19 +229,12 @@ build_variant() {
         wrap=(env -i PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 SOCKLAB_SANDBOX_RO="$src"
               SOCKLAB_SANDBOX_RW="$tmp" "${sandbox[@]}")
     fi
-    for program in "${PROGRAMS[@]}"; do
-        # clang is asked for its warnings only: its programs are never run
-        local output=(-o "$tmp/$program")
-        [[ $variant == clang ]] && output=(-fsyntax-only)
-        if [[ ! -f "$src/$program.c" ]]; then
-            { tr_printf '%s: no such file' "$src/$program.c"; echo; } >>"$tmp/log"
-            rc=1
-        elif ! (cd "$src" && "${wrap[@]}" "$compiler" "${flags[@]}" "${output[@]}" \
-                "$program.c") >>"$tmp/log" 2>&1 3>&-; then
-            rc=1
-        fi
-    done
-    build_keep "$tmp" "$key-$variant" "$rc"
+    # clang is asked for its warnings only: its programs are never run
+    output=(-o "$tmp/$program")
+    [[ $variant == clang ]] && output=(-fsyntax-only)
+    (cd "$src" && "${wrap[@]}" "$compiler" "${flags[@]}" "${output[@]}" "$program.c") \
+        >>"$tmp/log" 2>&1 3>&- || rc=1
+    build_keep "$tmp" "$name" "$rc"
 }
 
 # build_relay: compiles the harness's network-fault relay (labs/lib/relay.c) once per content,
