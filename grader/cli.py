@@ -18,7 +18,7 @@ from grader.i18n import _
 from grader.report import LiveReport, report_start, text_report, write_json
 from grader.results import LabResult
 from grader.runner import (RunConfig, default_jobs, longest_first, run_lab, sandboxed,
-                           side_by_side)
+                           side_by_side, student_jobs)
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 EXIT_LOST_POINTS = 1
@@ -36,9 +36,10 @@ def add_test_parser(commands: argparse._SubParsersAction) -> None:  # type: igno
                       help=_("the tree of lab folders to test (default: skeletons/)"))
     test.add_argument("--json", type=Path, default=None,
                       help=_("also write the results as JSON"))
-    test.add_argument("-j", "--jobs", type=int, default=default_jobs(),
+    test.add_argument("-j", "--jobs", type=int, default=student_jobs(),
                       help=_("labs tested at once; a single lab runs this many of its tests at "
-                             "once (default: the number of cores)"))
+                             "once (default: twice the number of cores, since tests mostly "
+                             "wait)"))
     shown = test.add_mutually_exclusive_group()
     shown.add_argument("--verbose", "-v", action="store_const", const="all", dest="details",
                        help=_("show every failure's whole message"))
