@@ -9,7 +9,8 @@
     udppeer.py recv PORT [--bind ADDRESS] [--save FILE]
         binds ADDRESS:PORT (default 127.0.0.1) and prints one line per datagram received
         ("datagram N bytes") until an empty one ("end mark", exit 0) or IDLE_S of silence
-        ("silence", exit 1); with --save, writes what the datagrams held to FILE.
+        ("silence", exit 1); with --save, writes what the datagrams held to FILE, each as it
+        arrives.
 
 Datagrams are printed with the same escapes, so a test compares plain lines.
 """
@@ -17,6 +18,7 @@ Datagrams are printed with the same escapes, so a test compares plain lines.
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import sys
 from pathlib import Path
@@ -49,26 +51,24 @@ def send(port: int, datagrams: list[str], replies: bool) -> int:
 
 
 def receive(port: int, address: str, save: Path | None) -> int:
-    received = bytearray()
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+    # Each datagram is saved as it arrives: a session that stops this peer before its silence
+    # has run out (a client without an end mark, a loaded machine) still finds every byte.
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock, \
+            open(save if save is not None else os.devnull, "wb") as saved:
         sock.bind((address, port))
         sock.settimeout(IDLE_S)
-        status = 1
         while True:
             try:
                 data = sock.recv(DATAGRAM_MAX)
             except TimeoutError:
                 print("silence", flush=True)
-                break
+                return 1
             if not data:
                 print("end mark", flush=True)
-                status = 0
-                break
-            received += data
+                return 0
+            saved.write(data)
+            saved.flush()
             print(f"datagram {len(data)} bytes", flush=True)
-    if save is not None:
-        save.write_bytes(received)
-    return status
 
 
 def main(argv: list[str] | None = None) -> int:
