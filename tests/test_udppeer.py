@@ -5,11 +5,11 @@ status 0."""
 
 from __future__ import annotations
 
-import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from conftest import KIT, PYTHON
@@ -38,42 +38,41 @@ def wait_for(condition: str, check: Callable[[], bool]) -> None:
         time.sleep(POLL_S)
 
 
-def start_receiver(port: int, save: Path) -> subprocess.Popen[str]:
+@contextmanager
+def receiver(port: int, save: Path) -> Iterator[subprocess.Popen[str]]:
+    """udppeer.py recv on `port`, saving to `save`, bound when this yields; reaped after."""
     proc = subprocess.Popen([PYTHON, str(PEER), "recv", str(port), "--save", str(save)],
                             stdout=subprocess.PIPE, text=True)
-    wait_for(f"udppeer.py recv bound to port {port}", lambda: bound(port))
-    return proc
+    try:
+        wait_for(f"udppeer.py recv bound to port {port}", lambda: bound(port))
+        yield proc
+    finally:
+        proc.kill()
+        proc.communicate(timeout=DEADLINE_S)
+
+
+def send(port: int, *datagrams: bytes) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+        for datagram in datagrams:
+            sender.sendto(datagram, ("127.0.0.1", port))
 
 
 def test_each_datagram_is_saved_as_it_arrives(tmp_path: Path) -> None:
     port, save = free_udp_port(), tmp_path / "peer.bin"
-    proc = start_receiver(port, save)
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
-            for chunk in (b"first ", b"second"):
-                sender.sendto(chunk, ("127.0.0.1", port))
+    with receiver(port, save) as proc:
+        send(port, b"first ", b"second")
         wait_for("both datagrams saved", lambda: save.exists() and save.stat().st_size == 12)
         # still waiting out its silence (udppeer.IDLE_S): saved before the end, not at it
         assert proc.poll() is None, "udppeer.py saved the datagrams only when it ended"
-        proc.send_signal(signal.SIGKILL)      # stopped before its silence runs out
-        proc.wait(timeout=DEADLINE_S)
-    finally:
-        proc.kill()
-        proc.wait(timeout=DEADLINE_S)
+    # stopped (SIGKILL) before its silence ran out
     assert save.read_bytes() == b"first second"
 
 
 def test_an_end_mark_ends_it_with_status_0(tmp_path: Path) -> None:
     port, save = free_udp_port(), tmp_path / "peer.bin"
-    proc = start_receiver(port, save)
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
-            for chunk in (b"abc", b""):
-                sender.sendto(chunk, ("127.0.0.1", port))
+    with receiver(port, save) as proc:
+        send(port, b"abc", b"")
         out, _err = proc.communicate(timeout=DEADLINE_S)
-    finally:
-        proc.kill()
-        proc.wait(timeout=DEADLINE_S)
     assert proc.returncode == 0, out
     assert out.splitlines() == ["datagram 3 bytes", "end mark"]
     assert save.read_bytes() == b"abc"
