@@ -60,11 +60,14 @@ def send(port: int, *datagrams: bytes) -> None:
 def test_each_datagram_is_saved_as_it_arrives(tmp_path: Path) -> None:
     port, save = free_udp_port(), tmp_path / "peer.bin"
     with receiver(port, save) as proc:
+        assert proc.stdout is not None
         send(port, b"first ", b"second")
-        wait_for("both datagrams saved", lambda: save.exists() and save.stat().st_size == 12)
-        # still waiting out its silence (udppeer.IDLE_S): saved before the end, not at it
-        assert proc.poll() is None, "udppeer.py saved the datagrams only when it ended"
-    # stopped (SIGKILL) before its silence ran out
+        # each line is printed once its datagram is saved (a silent receiver ends the lines)
+        lines = [proc.stdout.readline().strip() for _ in range(2)]
+        assert lines == ["datagram 6 bytes", "datagram 6 bytes"], lines
+        assert save.exists() and save.read_bytes() == b"first second", \
+            "udppeer.py had not saved the datagrams it had reported"
+    # then stopped (SIGKILL) before its silence ran out: nothing is lost
     assert save.read_bytes() == b"first second"
 
 
