@@ -339,9 +339,9 @@ require_build() {
             dir=$ASAN_BIN
             if [[ ! -e $dir/status ]]; then
                 # still building (socklab_build_all): wait until the build lets go of its
-                # lock; a build that failed is with this run's (build_keep)
+                # lock, then look where build_keep filed it (a failure stays with this run)
                 flock -s -w "$BUILD_WAIT_S" "$ASAN_LOCK" true 2>/dev/null || true
-                [[ -e $dir/status ]] || dir=$RUN_BUILDS/${dir##*/}
+                dir=$(build_found "${dir##*/}") || dir=$ASAN_BIN
             fi ;;
         ref)
             if [[ $REF_BIN == none ]]; then
