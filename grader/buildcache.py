@@ -116,10 +116,10 @@ def open_cache(kit_root: Path) -> Path | None:
 
 
 @contextmanager
-def build_dir(kit_root: Path, keep: bool) -> Iterator[tuple[Path, bool]]:
-    """Where a run builds, and whether that folder is kept between runs: this kit's cache when
-    `keep` and it can be written, otherwise a temporary folder removed afterwards."""
-    cache = open_cache(kit_root) if keep else None
+def build_dir(kit_root: Path) -> Iterator[tuple[Path, bool]]:
+    """Where a student's run builds, and whether that folder is kept between runs: this kit's
+    cache when it can be used, otherwise a temporary folder removed afterwards."""
+    cache = open_cache(kit_root)
     if cache is not None:
         yield cache, True
         return

@@ -82,7 +82,7 @@ def cmd_test(args: argparse.Namespace, manifest: manifest_mod.Manifest) -> int:
         return EXIT_USAGE
     started = time.monotonic()
     shown = os.path.relpath(impl) if impl.is_relative_to(Path.cwd()) else str(impl)
-    with buildcache.build_dir(manifest.root, keep=True) as (build_dir, kept):
+    with buildcache.build_dir(manifest.root) as (build_dir, kept):
         config, warnings = sandboxed(
             RunConfig(impl_root=impl, build_dir=build_dir, keep_builds=kept,
                       reference=not args.no_reference, seed=args.seed,

@@ -78,7 +78,7 @@ def cmd_hint(args: argparse.Namespace, manifest: Manifest) -> int:
     current = progress.sources_hash(skeleton_dir(manifest, lab))
     if record is None or record["sources"] != current:
         print(_("Testing lab {name} first...").format(name=lab.name), flush=True)
-        with buildcache.build_dir(manifest.root, keep=True) as (build, kept):
+        with buildcache.build_dir(manifest.root) as (build, kept):
             result = check(manifest, lab, build, kept).to_dict()
     else:
         result = record["result"]
@@ -135,7 +135,7 @@ def cmd_watch(args: argparse.Namespace, manifest: Manifest) -> int:
     screen = sys.stdout.isatty()
     seen: dict[str, tuple[int, int]] | None = None
     try:
-        with buildcache.build_dir(manifest.root, keep=True) as (build, kept):
+        with buildcache.build_dir(manifest.root) as (build, kept):
             while True:
                 now = snapshot(folder)
                 if now != seen:

@@ -210,11 +210,9 @@ def test_the_stamp_follows_the_recipe(tmp_path: Path) -> None:
 
 def test_without_a_writable_cache_a_run_builds_in_a_folder_of_its_own(tmp_path: Path) -> None:
     # no recipe (a kit without labs/lib): the cache cannot be opened
-    with buildcache.build_dir(tmp_path, keep=True) as (folder, kept):
+    with buildcache.build_dir(tmp_path) as (folder, kept):
         assert not kept and folder.is_dir() and not folder.is_relative_to(tmp_path)
     assert not folder.exists()
-    with buildcache.build_dir(KIT, keep=False) as (folder, kept):
-        assert not kept and not folder.is_relative_to(KIT)
 
 
 def test_root_keeps_no_cache_where_the_programs_user_cannot_reach_it(
@@ -231,7 +229,7 @@ def test_root_keeps_no_cache_where_the_programs_user_cannot_reach_it(
         monkeypatch.setattr(os, "geteuid", lambda: 0)
         private.chmod(0o700)
         assert buildcache.open_cache(kit) is None
-        with buildcache.build_dir(kit, keep=True) as (folder, kept):
+        with buildcache.build_dir(kit) as (folder, kept):
             assert not kept and not folder.is_relative_to(kit)
         private.chmod(0o755)
         assert buildcache.open_cache(kit) == buildcache.root(kit) / buildcache.stamp(kit)
