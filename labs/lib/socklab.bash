@@ -127,12 +127,76 @@ PROTO=tcp
 ARGV_SEP=$'\x1f'   # joins a command line's words when it crosses to session.py as one argument
 
 # harness_python MODULE [ARG...]: runs the harness's labs/lib/MODULE.py (session, chatroom,
-# tftppeer, filecheck, relaylog). As a module, so that Python loads its compiled bytecode from
-# __pycache__: a script is compiled again at every start, ~40 ms for session.py, which starts
-# for every session. (A peer's argv, run by session.py with a clean environment, names its
-# script instead.)
+# tftppeer, filecheck, relaylog): its main(ARGS), with this shell's folder and environment, its
+# output as this command's, its exit status as this command's status. Once setup_file has
+# started the file's harness server (harness_start), in a fork of that one warm Python
+# (labs/lib/harness_server.py: a Python start with session.py's imports is ~50 ms of CPU, and a
+# lab starts dozens of sessions); before, in a Python of its own. As a module either way, so
+# that Python loads its compiled bytecode from __pycache__. (A peer's argv, run by session.py
+# with a clean environment, names its script instead.)
 harness_python() {
-    PYTHONPATH=$SOCKLAB_LIB "$PYTHON" -m "$@"
+    if [[ -z ${HARNESS_FIFO:-} ]]; then
+        PYTHONPATH=$SOCKLAB_LIB "$PYTHON" -m "$@"
+        return
+    fi
+    local dir=${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR}/harness req arg name names wake status pid
+    HARNESS_CALLS=$(( ${HARNESS_CALLS:-0} + 1 ))
+    req=$dir/$BASHPID.$HARNESS_CALLS      # a background job has a BASHPID of its own
+    [[ -d $dir ]] || mkdir -p "$dir"
+    compgen -e >"$req.names"              # the exported variables' names, without a fork
+    mapfile -t names <"$req.names"
+    {
+        printf '%s\0%s\0%s\0' "$PWD" "$1" "$(( $# - 1 ))"
+        for arg in "${@:2}"; do printf '%s\0' "$arg"; done
+        for name in "${names[@]}"; do printf '%s=%s\0' "$name" "${!name}"; done
+    } >"$req"
+    mkfifo "$req.done"
+    exec {wake}<>"$req.done"              # opened before asking: the wake-up cannot be lost
+    printf '%s\n' "$req" >"$HARNESS_FIFO"  # one short line: written at once (PIPE_BUF)
+    until [[ -f $req.status ]]; do
+        # The server is gone (killed): nobody will answer. Else wait for its wake-up; the
+        # timeout only bounds the cost of a wake-up lost.
+        kill -0 "$HARNESS_PID" 2>/dev/null || break
+        read -r -t 5 -u "$wake" _ || true
+    done
+    exec {wake}>&-
+    harness_copy "$req.out"
+    harness_copy "$req.err" >&2
+    if [[ ! -f $req.status ]]; then
+        tr_printf 'the harness server (labs/lib/harness_server.py) stopped before %s ended \
+(a socklab bug)' "$1" >&2
+        echo >&2
+        return 1
+    fi
+    slurp status "$req.status"
+    return "$status"
+}
+
+# harness_copy FILE: prints FILE's text as it is, without a fork (a missing FILE prints nothing).
+harness_copy() {
+    local text
+    [[ -f $1 ]] || return 0
+    IFS= read -r -d '' text <"$1" || true
+    printf '%s' "$text"
+}
+
+# harness_start: from setup_file. Starts the file's harness server (see harness_python), which
+# lives until harness_stop, from teardown_file.
+harness_start() {
+    export HARNESS_FIFO=$BATS_FILE_TMPDIR/harness.fifo
+    mkfifo "$HARNESS_FIFO"
+    # fd 3 is Bats' report: a background job holding it would keep the formatter waiting.
+    PYTHONPATH=$SOCKLAB_LIB "$PYTHON" -m harness_server "$HARNESS_FIFO" </dev/null \
+        >/dev/null 2>&1 3>&- &
+    export HARNESS_PID=$!
+}
+
+# harness_stop: from teardown_file. Ends the harness server, and whatever a tool it ran
+# outside a test (from setup_file) left running.
+harness_stop() {
+    [[ -n ${HARNESS_PID:-} ]] || return 0
+    kill -KILL "$HARNESS_PID" 2>/dev/null || true
+    BATS_TEST_TMPDIR=$BATS_FILE_TMPDIR teardown
 }
 
 # --- building -------------------------------------------------------------------------------
@@ -296,8 +360,8 @@ socklab_build_wait() {
 # Tests side by side (prerun.bash): the file's tests start together once the programs they run
 # first are built (the sanitizer build may still be going on).
 source "$SOCKLAB_LIB/prerun.bash"
-setup_file() { socklab_build_all; prerun_start; }
-teardown_file() { prerun_stop; socklab_build_wait; }
+setup_file() { harness_start; socklab_build_all; prerun_start; }
+teardown_file() { prerun_stop; harness_stop; socklab_build_wait; }
 
 # slurp VAR FILE [MAX]: VAR gets FILE's text (its first MAX bytes if given) without trailing
 # newlines, like VAR=$(head -c MAX FILE) but without a fork (~15 ms each in a Bats test, whose

@@ -63,6 +63,7 @@ keep_least() {
 }
 
 setup_file() {
+    harness_start
     socklab_build_all
     export REF06_BIN=none
     if [[ $REF06 != none && -d $REF06 ]]; then
