@@ -1,5 +1,5 @@
-"""labs/lib/prerun.bash: a lab's tests run side by side (SOCKLAB_TEST_JOBS > 1) and are reported
-as Bats reports them in turn: the same verdicts, messages and skips, in the file's order; each
+"""labs/lib/prerun.bash: a lab's tests run side by side (SOCKLAB_TEST_JOBS at once; at 1, in
+turn, still outside Bats' own test runner) and are reported as Bats reports them without it: the same verdicts, messages and skips, in the file's order; each
 test keeps its deadline and its own variables; a SOLO_TESTS test runs alone; nothing a test
 started outlives the run."""
 
@@ -91,15 +91,16 @@ def fake_lab(root: Path) -> Path:
     return tests / "fake.bats"
 
 
-def run_bats(tmp: Path, jobs: int) -> Run:
-    """Runs the fake lab with SOCKLAB_TEST_JOBS=jobs: {id: (verdict, its message)}, the whole
-    output, and the stamps' log."""
+def run_bats(tmp: Path, jobs: int | None) -> Run:
+    """Runs the fake lab with SOCKLAB_TEST_JOBS=jobs (None: unset, Bats alone): {id: (verdict,
+    its message)}, the whole output, and the stamps' log."""
     root = tmp / f"jobs{jobs}"
     bats_file = fake_lab(root)
     log = root / "log"
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LOG": str(log),
-           "SOCKLAB_IMPL": str(root / "impl"), "SOCKLAB_REF": "none",
-           "SOCKLAB_TEST_JOBS": str(jobs)}
+           "SOCKLAB_IMPL": str(root / "impl"), "SOCKLAB_REF": "none"}
+    if jobs is not None:
+        env["SOCKLAB_TEST_JOBS"] = str(jobs)
     proc = subprocess.run(["bats", "--tap", str(bats_file)], capture_output=True, text=True,
                           env=env, timeout=BATS_DEADLINE_S, cwd=root)
     results: Results = {}
@@ -136,42 +137,51 @@ def process_alive(pid: int) -> bool:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Run]:
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[int | None, Run]:
     tmp = tmp_path_factory.mktemp("prerun")
-    return {jobs: run_bats(tmp, jobs) for jobs in (1, 3)}
+    return {jobs: run_bats(tmp, jobs) for jobs in (None, 1, 3)}
 
 
-def test_side_by_side_gives_the_verdicts_of_tests_in_turn(runs: dict[int, Run]) -> None:
-    in_turn, out1, _ = runs[1]
-    side, out3, _ = runs[3]
+def test_prerun_gives_the_verdicts_of_bats_alone(runs: dict[int | None, Run]) -> None:
     expected = {"pass": "ok", "pass2": "ok", "fail": "not ok", "skip": "ok # skip",
                 "set-e": "not ok", "alone": "ok", "vars": "ok", "vars2": "ok"}
-    for test_id, verdict in expected.items():
-        assert in_turn[test_id][0] == verdict, out1
-        assert side[test_id][0] == verdict, out3
-    assert list(side) == list(in_turn), "results must come in the file's order"
+    for jobs, (results, out, _log) in runs.items():
+        for test_id, verdict in expected.items():
+            assert results[test_id][0] == verdict, f"jobs={jobs}: {out}"
+        assert list(results) == list(runs[None][0]), "results must come in the file's order"
 
 
-def test_messages_and_output_are_reported_as_they_were_written(runs: dict[int, Run]) -> None:
-    side, out, _ = runs[3]
-    assert "# expected 1, got 2" in side["fail"][1], out
-    assert "# some output of the test" in side["fail"][1], out
-    assert "skip no reference here" in side["skip"][1], out
-    assert "never printed" not in out
-
-
-def test_a_test_past_its_limit_is_stopped_and_what_it_started_is_killed(runs: dict[int, Run]) -> None:
+def test_prerun_runs_the_bodies_even_one_at_a_time(runs: dict[int | None, Run]) -> None:
+    """At SOCKLAB_TEST_JOBS=1 the bodies run outside Bats' test runner too (without its DEBUG
+    trap, which costs more than the lab's programs): a timeout says so in prerun's words."""
     for jobs in (1, 3):
+        assert "stopped after" in runs[jobs][0]["hang"][1], runs[jobs][1]
+    assert "stopped after" not in runs[None][0]["hang"][1]
+
+
+def test_messages_and_output_are_reported_as_they_were_written(
+        runs: dict[int | None, Run]) -> None:
+    for jobs in (1, 3):
+        side, out, _ = runs[jobs]
+        assert "# expected 1, got 2" in side["fail"][1], out
+        assert "# some output of the test" in side["fail"][1], out
+        assert "skip no reference here" in side["skip"][1], out
+        assert "never printed" not in out
+
+
+def test_a_test_past_its_limit_is_stopped_and_what_it_started_is_killed(
+        runs: dict[int | None, Run]) -> None:
+    for jobs in (None, 1, 3):
         results, out, log = runs[jobs]
         verdict, text = results["hang"]
         assert verdict.startswith("not ok"), out
-        if jobs > 1:
+        if jobs is not None:
             assert f"stopped after {TEST_TIMEOUT_S} s" in text, out
         assert not process_alive(int(Path(f"{log}.left").read_text())), \
             f"jobs={jobs}: the process [hang] started is still running"
 
 
-def test_tests_run_side_by_side_and_a_solo_test_alone(runs: dict[int, Run]) -> None:
+def test_tests_run_side_by_side_and_a_solo_test_alone(runs: dict[int | None, Run]) -> None:
     _, out, log = runs[3]
     ran = intervals(log)
     assert overlap(ran["pass"], ran["pass2"]), f"[pass] and [pass2] ran in turn: {ran}"
@@ -180,10 +190,10 @@ def test_tests_run_side_by_side_and_a_solo_test_alone(runs: dict[int, Run]) -> N
         f"[alone] shared its time with another test: {ran}"
 
 
-def test_in_turn_without_jobs(runs: dict[int, Run]) -> None:
-    _, out, log = runs[1]
-    ran = intervals(log)
-    assert not overlap(ran["pass"], ran["pass2"]), f"SOCKLAB_TEST_JOBS=1 ran tests at once: {ran}"
+def test_in_turn_at_one_job(runs: dict[int | None, Run]) -> None:
+    for jobs in (None, 1):
+        ran = intervals(runs[jobs][2])
+        assert not overlap(ran["pass"], ran["pass2"]), f"jobs={jobs} ran tests at once: {ran}"
 
 
 def test_the_grader_runs_a_labs_tests_side_by_side_only_with_workers_to_spare() -> None:

@@ -15,8 +15,8 @@
 #                      (words joined with the ASCII unit separator, $'\x1f')
 #   SOCKLAB_SEED       the seed of every fault relay (relay_cmd): vary it to try other faults,
 #                      set it to the one a failure printed to replay that failure
-#   SOCKLAB_TEST_JOBS  how many of the file's tests run at once (prerun.bash; the grader sets it
-#                      when it has cores to spare); unset or 1: one after another, as Bats does
+#   SOCKLAB_TEST_JOBS  how many of the file's tests run at once (prerun.bash; the grader always
+#                      sets it, above 1 when it has cores to spare); unset: Bats runs them
 
 bats_require_minimum_version 1.5.0
 # bats-support gives `fail`. Its load.bash forks a subshell for each file it sources, and Bats
