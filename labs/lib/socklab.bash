@@ -163,8 +163,8 @@ harness_python() {
     harness_copy "$req.out"
     harness_copy "$req.err" >&2
     if [[ ! -f $req.status ]]; then
-        tr_printf 'the harness server (labs/lib/harness_server.py) stopped before %s ended \
-(a socklab bug)' "$1" >&2
+        tr_printf "the harness server (labs/lib/harness_server.py) stopped before %s ended \
+(a socklab bug)" "$1" >&2
         echo >&2
         return 1
     fi
