@@ -1,6 +1,7 @@
 """labs/lib/prerun.bash: a lab's tests run side by side (SOCKLAB_TEST_JOBS at once; at 1, in
-turn, still outside Bats' own test runner) and are reported as Bats reports them without it: the same verdicts, messages and skips, in the file's order; each
-test keeps its deadline and its own variables; a SOLO_TESTS test runs alone; nothing a test
+turn, still outside Bats' own test runner) and are reported as Bats alone reports them: the same
+verdicts, messages and skips, in the file's order; each test keeps its deadline and its own
+variables; a SOLO_TESTS test runs alone, FIRST_TESTS start before the others; nothing a test
 started outlives the run."""
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ load ../../lib/socklab
 PROGRAMS=(server)
 BATS_TEST_TIMEOUT={TEST_TIMEOUT_S}
 SOLO_TESTS=(alone)
+FIRST_TESTS=(last)
 
 stamp() {{ echo "$1 $2 ${{EPOCHREALTIME/./}}" >>"$LOG"; }}
 
@@ -71,6 +73,10 @@ stamp() {{ echo "$1 $2 ${{EPOCHREALTIME/./}}" >>"$LOG"; }}
 @test "[vars2] nor they its" {{
     [[ -z ${{LEAKED:-}} ]]
     LEAKED=1
+}}
+
+@test "[last] the file's last test, listed in FIRST_TESTS" {{
+    stamp last start; stamp last end
 }}
 """
 
@@ -144,7 +150,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[int | None, Run]:
 
 def test_prerun_gives_the_verdicts_of_bats_alone(runs: dict[int | None, Run]) -> None:
     expected = {"pass": "ok", "pass2": "ok", "fail": "not ok", "skip": "ok # skip",
-                "set-e": "not ok", "alone": "ok", "vars": "ok", "vars2": "ok"}
+                "set-e": "not ok", "alone": "ok", "vars": "ok", "vars2": "ok", "last": "ok"}
     for jobs, (results, out, _log) in runs.items():
         for test_id, verdict in expected.items():
             assert results[test_id][0] == verdict, f"jobs={jobs}: {out}"
@@ -188,6 +194,15 @@ def test_tests_run_side_by_side_and_a_solo_test_alone(runs: dict[int | None, Run
     others = [name for name in ran if name != "alone"]
     assert not any(overlap(ran["alone"], ran[name]) for name in others), \
         f"[alone] shared its time with another test: {ran}"
+
+
+def test_first_tests_start_before_the_others_and_are_reported_in_place(
+        runs: dict[int | None, Run]) -> None:
+    ran = intervals(runs[1][2])          # one at a time: the order they started in is clear
+    assert ran["last"][1] <= ran["pass"][0], f"[last] did not run before [pass]: {ran}"
+    for jobs in (1, 3):
+        results, out, _log = runs[jobs]
+        assert list(results)[-1] == "last", out
 
 
 def test_in_turn_at_one_job(runs: dict[int | None, Run]) -> None:

@@ -12,7 +12,10 @@
 #                (setup, the test's own body, teardown: the very same code), at most
 #                SOCKLAB_TEST_JOBS at once, in the file's order. Each one's output, status and
 #                time land in $BATS_FILE_TMPDIR/prerun/NAME/. A test whose id is in the file's
-#                SOLO_TESTS array (a speed measured against the reference) runs alone.
+#                SOLO_TESTS array (a speed measured against the reference) runs alone. Tests
+#                whose ids are in FIRST_TESTS (those that wait out a give-up timer by design:
+#                the longest) start before the others, so that the short ones fill the other
+#                workers meanwhile and the lab takes about as long as its longest test.
 #   each @test   setup calls prerun_replay: it waits for its test's record and reports it as
 #                the test's own: its output, then pass, fail or skip. Results still come in
 #                the file's order, each as soon as it and those before it are known.
@@ -50,14 +53,21 @@ prerun_start() {
     echo "$!" >"$PRERUN_DIR/scheduler.pid"
 }
 
-# prerun_schedule JOBS NAME...: starts each test in turn, with at most JOBS running; a test in
-# SOLO_TESTS waits until the others have ended, and runs alone.
+# prerun_schedule JOBS NAME...: starts each test in turn, FIRST_TESTS first, with at most JOBS
+# running; a test in SOLO_TESTS waits until the others have ended, and runs alone.
 prerun_schedule() {
-    local jobs=$1 name running=0
+    local jobs=$1 name running=0 first=() rest=()
     shift
     trap - DEBUG ERR EXIT   # Bats' tracing of setup_file is not wanted here
     for name in "$@"; do
-        if prerun_is_solo "$name"; then
+        if prerun_listed FIRST_TESTS "$name" && ! prerun_listed SOLO_TESTS "$name"; then
+            first+=("$name")
+        else
+            rest+=("$name")
+        fi
+    done
+    for name in "${first[@]}" "${rest[@]}"; do
+        if prerun_listed SOLO_TESTS "$name"; then
             wait
             running=0
             prerun_one "$name"
@@ -73,17 +83,19 @@ prerun_schedule() {
     wait
 }
 
-# prerun_is_solo NAME: whether test function NAME's id is listed in the file's SOLO_TESTS.
-# Bats names a test's function after its description: a space becomes '_', any other character
-# but a letter or a digit -XX (hex): "[speed] 16 MiB ..." becomes test_-5bspeed-5d_16_MiB...
-prerun_is_solo() {
-    local description id solo
-    [[ -n ${SOLO_TESTS[*]:-} ]] || return 1
-    description=${1#test_}
+# prerun_listed ARRAY NAME: whether test function NAME's id is listed in the file's ARRAY
+# (SOLO_TESTS, FIRST_TESTS). Bats names a test's function after its description: a space
+# becomes '_', any other character but a letter or a digit -XX (hex): "[speed] 16 MiB ..."
+# becomes test_-5bspeed-5d_16_MiB...
+prerun_listed() {
+    local description id listed
+    local -n _pl_ids=$1
+    [[ -n ${_pl_ids[*]:-} ]] || return 1
+    description=${2#test_}
     printf -v description '%b' "${description//-/\\x}"
     [[ $description =~ ^\[([^]]+)\] ]] || return 1
     id=${BASH_REMATCH[1]}
-    for solo in "${SOLO_TESTS[@]}"; do [[ $id == "$solo" ]] && return 0; done
+    for listed in "${_pl_ids[@]}"; do [[ $id == "$listed" ]] && return 0; done
     return 1
 }
 

@@ -5,6 +5,9 @@ load ../../lib/socklab
 
 SERVER_LINES=("Message from client: Hello from client" "Hello message sent")
 CLIENT_LINES=("Hello message sent" "Message from server: Hello from server")
+# Started first when the tests run side by side (prerun.bash): [silent-server] waits out the
+# client's 2 s give-up.
+FIRST_TESTS=(silent-server)
 
 @test "[build] server.c and client.c compile without warnings under gcc and clang" {
     assert_builds

@@ -10,6 +10,9 @@ CLIENT_LINES=("Hello message sent" "Message from server: Hello from server")
 ANSWER_TIMEOUT_S=2               # the contract: the client gives up after 2 s without an answer
 VALGRIND_SLOWDOWN=4              # Valgrind's start-up and slowdown, in seconds at most
 PEER="$BATS_TEST_DIRNAME/udp_peer.py"   # a stand-in server with tricks (see its header)
+# Started first when the tests run side by side (prerun.bash): [no-server] and [trickle] wait out
+# the client's 2 s give-up.
+FIRST_TESTS=(no-server trickle)
 
 @test "[build] server.c and client.c compile without warnings under gcc and clang" {
     assert_builds

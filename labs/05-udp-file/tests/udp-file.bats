@@ -8,6 +8,9 @@ load ../../lib/filelab
 IDLE_S=5           # the contract: once a transfer has started, 5 s of silence end it
 IDLE_LOW_S=4       # a server that gives up sooner cuts off a slow client
 IDLE_HIGH_S=9      # room for a loaded machine; a server that never gives up meets the deadline
+# Started first when the tests run side by side (prerun.bash): [gives-up] waits out the server's
+# 5 s of silence.
+FIRST_TESTS=(gives-up)
 
 @test "[build] server.c and client.c compile without warnings under gcc and clang" {
     assert_builds

@@ -13,6 +13,9 @@ LOSSY=(--drop 0.05 --dup 0.05 --reorder 0.05 --drop-nth DONE:1:c2s)
 GIVE_UP_S=5        # the contract: the client gives up after 5 s without an answer
 GIVE_UP_LOW_S=4    # a client that gives up sooner takes a slow server for a gone one
 GIVE_UP_HIGH_S=9   # room for a loaded machine; a client that never gives up meets --deadline
+# Started first when the tests run side by side (prerun.bash): [no-server] waits out the client's
+# 5 s give-up.
+FIRST_TESTS=(no-server)
 # The lossy link's limit (docs/contract.md): 256 KiB through it within LOSSY_DEADLINE_S. A
 # sender with a fixed 500 ms retransmission timeout, slow but correct, needs 15 to 25 s.
 LOSSY_DEADLINE_S=50

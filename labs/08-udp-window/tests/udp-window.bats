@@ -17,6 +17,9 @@ export BATS_TEST_TIMEOUT=150   # above the longest session, with room for the ch
 # Tests that run alone when a lab's tests run side by side (prerun.bash): their verdicts are
 # speeds against the reference measured in the same test, or a retransmission's timing.
 SOLO_TESTS=(speed speed-lossy fast-retransmit)
+# Started first when the tests run side by side (prerun.bash): [no-server] waits out the client's
+# 5 s give-up.
+FIRST_TESTS=(no-server)
 
 GIVE_UP_S=5        # the contract: the client gives up after 5 s without progress
 GIVE_UP_LOW_S=4    # a client that gives up sooner takes a slow server for a gone one

@@ -17,6 +17,9 @@ BATS_TEST_TIMEOUT=$(( BATS_TEST_TIMEOUT > 120 ? BATS_TEST_TIMEOUT : 120 ))
 # Tests that run alone when a lab's tests run side by side (prerun.bash): [timeout] times
 # when DATA is sent again.
 SOLO_TESTS=(timeout)
+# Started first when the tests run side by side (prerun.bash): [abandon] waits out 5 tries of the
+# server's timeout.
+FIRST_TESTS=(abandon)
 
 # tftp_scenario SIDE SCENARIO [DRIVER OPTION...]: plays SCENARIO against SIDE's server (impl or
 # asan); fails with the scenario's message, then the session's context, when a check failed.
