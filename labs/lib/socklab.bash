@@ -189,6 +189,7 @@ harness_start() {
     PYTHONPATH=$SOCKLAB_LIB "$PYTHON" -m harness_server "$HARNESS_FIFO" </dev/null \
         >/dev/null 2>&1 3>&- &
     export HARNESS_PID=$!
+    disown "$HARNESS_PID"   # harness_stop kills it: no "Killed" line from Bats' shell then
 }
 
 # harness_stop: from teardown_file. Ends the harness server, and whatever a tool it ran
