@@ -17,8 +17,8 @@ from grader.cli_export import add_export_parsers
 from grader.i18n import _
 from grader.report import LiveReport, report_start, text_report, write_json
 from grader.results import LabResult
-from grader.runner import (RunConfig, default_jobs, longest_first, run_lab, sandboxed,
-                           side_by_side, student_jobs)
+from grader.runner import (RunConfig, default_jobs, labs_at_once, longest_first, run_lab,
+                           sandboxed, student_jobs)
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 EXIT_LOST_POINTS = 1
@@ -37,9 +37,8 @@ def add_test_parser(commands: argparse._SubParsersAction) -> None:  # type: igno
     test.add_argument("--json", type=Path, default=None,
                       help=_("also write the results as JSON"))
     test.add_argument("-j", "--jobs", type=int, default=student_jobs(),
-                      help=_("labs tested at once; a single lab runs this many of its tests at "
-                             "once (default: twice the number of cores, since tests mostly "
-                             "wait)"))
+                      help=_("tests of a lab run at once (default: twice the number of cores, "
+                             "since tests mostly wait); labs are tested one a core"))
     shown = test.add_mutually_exclusive_group()
     shown.add_argument("--verbose", "-v", action="store_const", const="all", dest="details",
                        help=_("show every failure's whole message"))
@@ -65,8 +64,8 @@ def warn(warnings: tuple[str, ...] | list[str]) -> None:
 
 
 def run_labs(manifest: manifest_mod.Manifest, labs: list[manifest_mod.Lab],
-             config: RunConfig, jobs: int, live: LiveReport | None = None) -> list[LabResult]:
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+             config: RunConfig, at_once: int, live: LiveReport | None = None) -> list[LabResult]:
+    with ThreadPoolExecutor(max_workers=max(1, at_once)) as pool:
         started = {lab.name: pool.submit(run_lab, manifest, lab, config,
                                          None if live is None else partial(live.test_done, lab))
                    for lab in longest_first(labs)}
@@ -87,12 +86,12 @@ def cmd_test(args: argparse.Namespace, manifest: manifest_mod.Manifest) -> int:
             RunConfig(impl_root=impl, build_dir=build_dir, keep_builds=kept,
                       reference=not args.no_reference, seed=args.seed,
                       tests_dirs=("tests", "hidden") if args.hidden else ("tests",),
-                      side_by_side=side_by_side(args.jobs, len(labs))),
+                      side_by_side=max(1, args.jobs)),
             manifest.root, args.sandbox)
         warn(warnings)
         report_start(shown + "/")
         live = LiveReport(labs, sys.stdout, args.details)   # each result as soon as it is known
-        results = run_labs(manifest, labs, config, args.jobs, live)
+        results = run_labs(manifest, labs, config, labs_at_once(args.jobs, len(labs)), live)
         live.close()
     elapsed = time.monotonic() - started
     if impl == (manifest.root / "skeletons").resolve():   # the student's own work: remember

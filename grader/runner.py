@@ -59,12 +59,14 @@ def student_jobs() -> int:
     return TESTS_PER_CORE * default_jobs()
 
 
-def side_by_side(jobs: int, labs_at_once: int) -> int:
-    """How many of a lab's tests run at once when `labs_at_once` labs share `jobs` workers:
-    the workers a lab would leave idle. Most of a test's time is waiting (deadlines, give-up
-    timers), so one student's lab finishes in about its longest test instead of their sum; a
-    class, whose labs already fill every worker, keeps its tests in turn."""
-    return max(1, jobs // max(1, min(labs_at_once, jobs)))
+def labs_at_once(jobs: int, labs: int) -> int:
+    """How many labs one student's run (`socklab test`) tests at once, each running `jobs` of
+    its tests side by side as it would alone: one lab a core. A lab's tests mostly wait, so a
+    lab alone leaves its core half idle; but lab 06 run one test at a time would take 25 s
+    while its tests side by side take 7 s, so the labs share the cores rather than the tests
+    the workers (six labs: 25 s with four labs of one test each, 19 s with two labs of four).
+    Never more than the labs, nor than `jobs` (-j 1: one test at a time in all)."""
+    return max(1, min(labs, default_jobs(), jobs))
 
 
 def longest_first(labs: list[Lab]) -> list[Lab]:

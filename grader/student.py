@@ -14,7 +14,7 @@ from grader.i18n import _, display_width
 from grader.manifest import Lab, Manifest
 from grader.report import Painter, lab_table, use_colour
 from grader.results import FAIL, LabResult
-from grader.runner import RunConfig, run_lab, sandboxed, side_by_side, student_jobs
+from grader.runner import RunConfig, run_lab, sandboxed, student_jobs
 
 WATCH_INTERVAL_S = 0.25          # how often watched files are looked at
 BAR_WIDTH = 30
@@ -30,7 +30,7 @@ def check(manifest: Manifest, lab: Lab, build_dir: Path, kept: bool) -> LabResul
     """Runs the lab's tests on the student's tree and remembers the result."""
     config, _warnings = sandboxed(RunConfig(impl_root=manifest.root / "skeletons",
                                             build_dir=build_dir, keep_builds=kept,
-                                            side_by_side=side_by_side(student_jobs(), 1)),
+                                            side_by_side=student_jobs()),
                                   manifest.root)
     result = run_lab(manifest, lab.without_hidden(), config)
     progress.save_result(manifest, lab, result.to_dict())
