@@ -150,7 +150,7 @@ harness_python() {
         for arg in "${@:2}"; do printf '%s\0' "$arg"; done
         for name in "${names[@]}"; do printf '%s=%s\0' "$name" "${!name}"; done
     } >"$req"
-    mkfifo "$req.done"
+    mkfifo -m 600 "$req.done"
     exec {wake}<>"$req.done"              # opened before asking: the wake-up cannot be lost
     printf '%s\n' "$req" >"$HARNESS_FIFO"  # one short line: written at once (PIPE_BUF)
     until [[ -f $req.status ]]; do
@@ -184,7 +184,9 @@ harness_copy() {
 # lives until harness_stop, from teardown_file.
 harness_start() {
     export HARNESS_FIFO=$BATS_FILE_TMPDIR/harness.fifo
-    mkfifo "$HARNESS_FIFO"
+    # Its user's alone: a request runs a harness tool as the grader, never as a student program
+    # (which a sandbox without its own mount view runs as another user, beside these folders).
+    mkfifo -m 600 "$HARNESS_FIFO"
     # fd 3 is Bats' report: a background job holding it would keep the formatter waiting.
     PYTHONPATH=$SOCKLAB_LIB "$PYTHON" -m harness_server "$HARNESS_FIFO" </dev/null \
         >/dev/null 2>&1 3>&- &
