@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import filecmp
 import shutil
+import socket
 import subprocess
 from dataclasses import dataclass
 from functools import cache
@@ -119,6 +120,31 @@ def test_broken_implementation_loses_exactly_its_fault(patch: Path) -> None:
         f"{broken.lab} with fault '{broken.fault}':\n"
         f"  should fail: {sorted(broken.expect_fail)}\n  failed:      {sorted(failed)}\n"
         + failures(result))
+
+
+def test_a_fixed_port_server_fails_port_in_use_even_when_that_port_is_taken(
+        tmp_path: Path) -> None:
+    """A server that binds 8080 whatever PORT says fails [port-in-use] with 8080 free (it
+    binds it and runs on) and with 8080 taken (say, by the same server in a test running
+    beside it): its bind(2) calls are traced, and the port they name must be PORT."""
+    tree = tmp_path / "tree"
+    shutil.copytree(KIT / "solutions" / "01-tcp-hello", tree / "01-tcp-hello")
+    subprocess.run(["patch", "-s", "-p1", "-i",
+                    str(KIT / "tests" / "broken" / "01-tcp-hello" / "ignores-port.patch")],
+                   cwd=tree / "01-tcp-hello", check=True, timeout=30)
+    with socket.socket() as holder:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            holder.bind(("0.0.0.0", 8080))
+            holder.listen()
+        except OSError:
+            pass   # something else holds 8080: taken either way
+        _, data, out = grade(tree, ["01"], tmp_path / "result.json")
+    assert data, out
+    [test] = [t for t in data["labs"][0]["tests"] if t["id"] == "port-in-use"]
+    assert test["status"] == "FAIL", test
+    assert "should bind the port it was given" in test["reason"], test
+    assert "htons(8080)" in "\n".join(test["details"]), test
 
 
 @pytest.mark.parametrize("patch", VARIANTS, ids=lambda p: f"{p.parent.name}/{p.stem}")

@@ -43,6 +43,7 @@ import fcntl
 import os
 import re
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -351,6 +352,11 @@ def trace_prefix(log: Path, calls: str) -> list[str]:
     return ["strace", "-f", "-qq", "-o", str(log), "-e", f"trace={PROCESS_CALLS},{calls}"]
 
 
+def valgrind_path() -> str:
+    """Valgrind's path as a sandboxed program's PATH (CLEAN_ENV) finds it."""
+    return shutil.which(VALGRIND[0], path=CLEAN_ENV["PATH"]) or VALGRIND[0]
+
+
 def program_trace(raw: str, program: str, calls: str) -> list[str]:
     """The lines of an `strace -f` log made by `program` (its path as executed) and the
     processes it started, for the system calls in `calls` only."""
@@ -648,7 +654,9 @@ def run(opts: Options) -> int:
                          prefix=prefix, valgrind=name in opts.valgrind,
                          sanitizers=opts.sanitizers and sandboxed)
         programs[name] = program
-        programs_argv0[name] = argv[0]
+        # what the trace shows executed: the program, or Valgrind, which runs the program's
+        # code and makes its system calls in its own process (it never executes the program)
+        programs_argv0[name] = valgrind_path() if name in opts.valgrind else argv[0]
         return program
 
     holder = occupy(opts.proto, port) if opts.occupy else None

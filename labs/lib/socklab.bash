@@ -779,12 +779,27 @@ line that names %s and says '%s' (strerror(errno)), e.g. '%s: %s: %s'" "$1" "$2"
 
 # assert_port_in_use: the server, given a port another program holds, reports the failed
 # bind(2) perror-style and exits 1; under Valgrind, so that this error path too closes what it
-# opened and frees what it allocated.
+# opened and frees what it allocated. Its bind calls are traced: a server that binds another
+# port (a fixed 8080) fails there too whenever something else holds that port (another test of
+# the run, side by side), and must not pass for it.
 assert_port_in_use() {
-    session impl none --occupy --deadline 3 --valgrind server
+    session impl none --occupy --deadline 3 --valgrind server --server-trace bind
     assert_status server "exit 1"
+    assert_bound_port server
     assert_perror server bind "Address already in use"
     assert_memcheck server Valgrind
+}
+
+# assert_bound_port NAME: NAME's traced bind(2) calls (--NAME-trace bind) include the session's
+# port, the PORT argument, whichever address family it used.
+assert_bound_port() {
+    local calls port none
+    slurp calls "$S/$1.trace"
+    slurp port "$S/port"
+    [[ $calls == *"_port=htons($port)"* ]] || fail "$(tr_text none 'none'
+        tr_printf "%s should bind the port it was given (%s, its PORT argument); its bind(2) \
+calls were:" "$1" "$port"; printf '\n%s' "${calls:-$none}"
+        session_context)"
 }
 
 # assert_stderr_has NAME PATTERN WHY: NAME's stderr matches the extended regex PATTERN.
