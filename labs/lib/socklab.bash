@@ -139,7 +139,7 @@ harness_python() {
         PYTHONPATH=$SOCKLAB_LIB "$PYTHON" -m "$@"
         return
     fi
-    local dir=${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR}/harness req arg name names wake status pid
+    local dir=${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR}/harness req arg name names wake status
     HARNESS_CALLS=$(( ${HARNESS_CALLS:-0} + 1 ))
     req=$dir/$BASHPID.$HARNESS_CALLS      # a background job has a BASHPID of its own
     [[ -d $dir ]] || mkdir -p "$dir"
@@ -780,8 +780,8 @@ line that names %s and says '%s' (strerror(errno)), e.g. '%s: %s: %s'" "$1" "$2"
 # assert_port_in_use: the server, given a port another program holds, reports the failed
 # bind(2) perror-style and exits 1; under Valgrind, so that this error path too closes what it
 # opened and frees what it allocated. Its bind calls are traced: a server that binds another
-# port (a fixed 8080) fails there too whenever something else holds that port (another test of
-# the run, side by side), and must not pass for it.
+# port (a fixed 8080) gets the same error whenever something else holds that port (another
+# test of the run, side by side), and must not pass for it.
 assert_port_in_use() {
     session impl none --occupy --deadline 3 --valgrind server --server-trace bind
     assert_status server "exit 1"
