@@ -361,9 +361,16 @@ socklab_build_wait() {
 }
 
 # Tests side by side (prerun.bash): the file's tests start together once the programs they run
-# first are built (the sanitizer build may still be going on).
+# first are built (the sanitizer build may still be going on). A file whose tests need more
+# built (lab 08: lab 06's reference) defines setup_file_builds, which runs just before they
+# start; it does not write a setup_file of its own.
 source "$SOCKLAB_LIB/prerun.bash"
-setup_file() { harness_start; socklab_build_all; prerun_start; }
+setup_file() {
+    harness_start
+    socklab_build_all
+    if declare -F setup_file_builds >/dev/null; then setup_file_builds; fi
+    prerun_start
+}
 teardown_file() { prerun_stop; harness_stop; socklab_build_wait; }
 
 # slurp VAR FILE [MAX]: VAR gets FILE's text (its first MAX bytes if given) without trailing

@@ -65,14 +65,12 @@ keep_least() {
     _least=$(awk -v a="$2" -v b="${_least:-$2}" 'BEGIN { print (a < b ? a : b) }')
 }
 
-setup_file() {
-    harness_start
-    socklab_build_all
+# setup_file_builds: from socklab.bash's setup_file, once the lab's own programs are built.
+setup_file_builds() {
     export REF06_BIN=none
     if [[ $REF06 != none && -d $REF06 ]]; then
         REF06_BIN=$(build_variant "$REF06" gcc)
     fi
-    prerun_start
 }
 
 # use_lab06_ref: the side `ref` is lab 06's reference for the rest of the test (or the test
