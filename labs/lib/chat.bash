@@ -280,7 +280,9 @@ test_no_server() {
 # descriptors): the program must say so and exit 1. socket() returns -1 on failure, never 0,
 # so a check for "== 0" (the lesson's) lets -1 through as if it were a socket.
 test_socket_error() {
-    local program inject=(strace -f -qq -o /dev/null -e inject=socket:error=EMFILE)
+    # --seccomp-bpf with trace=socket: the program stops at its socket() calls only
+    local program inject=(strace -f --seccomp-bpf -qq -o /dev/null -e trace=socket
+                          -e inject=socket:error=EMFILE)
     for program in server client; do
         if [[ $program == server ]]; then
             session impl none --deadline 3 --prefix server inject
