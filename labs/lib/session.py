@@ -70,6 +70,10 @@ VALGRIND_SLOWDOWN = 4.0       # deadlines are multiplied by this under Valgrind
 VALGRIND_LOG_FD = 100         # Valgrind's report goes to a descriptor from here up
 LINE_DEADLINE_S = 2.0         # how long an expected line may take to appear
 SERVER_GRACE_S = 3.0          # how long the server may go on once the client has ended
+# ... when the server is the reference and the client has failed: the reference ends within
+# milliseconds of a client that reached it, and one that never did (a skeleton's) would keep
+# it waiting the whole grace for a verdict already known
+REFERENCE_GRACE_S = 0.5
 ARGV_SEP = "\x1f"             # joins the words of one command line (ASCII unit separator)
 PORT_TRIES = 100              # ports drawn before giving up on finding one no session has
 SIGNAL_BASE = 128             # a sandboxed program killed by signal N ends as 128+N (bubblewrap)
@@ -245,7 +249,7 @@ class Program:
             self.status = "timeout"
             self.transcript.add("harness", tr("killed {name}: still running after {seconds} "
                                               "s").format(name=self.name,
-                                                          seconds=f"{deadline_s:g}"))
+                                                          seconds=f"{round(deadline_s, 2):g}"))
         return self.status
 
     def kill(self) -> None:
@@ -583,6 +587,7 @@ class Options:
     occupy: bool
     alone: list[list[str]] = field(default_factory=list)   # --run: programs without a peer
     server_grace_s: float = SERVER_GRACE_S
+    server_is_reference: bool = False
     peers: set[str] = field(default_factory=set)           # sides run by the harness's tools
     prefixes: dict[str, list[str]] = field(default_factory=dict)   # name: words before it
     traces: dict[str, str] = field(default_factory=dict)     # name: system calls to trace
@@ -684,8 +689,15 @@ def run(opts: Options) -> int:
         for number in range(1, len(opts.alone) + 1):
             programs[f"run{number}"].wait(end - time.monotonic())
         if "client" in programs:
-            programs["client"].wait(end - time.monotonic())
-            end = min(end, time.monotonic() + opts.server_grace_s * slow)
+            client_status = programs["client"].wait(end - time.monotonic())
+            grace = opts.server_grace_s
+            if opts.server_is_reference and client_status != "exit 0":
+                grace = min(grace, REFERENCE_GRACE_S)
+                transcript.add("harness", tr("the client failed ({status}): the reference "
+                                             "server gets {seconds} s to end, not {full}").format(
+                    status=client_status, seconds=f"{grace:g}",
+                    full=f"{opts.server_grace_s:g}"))
+            end = min(end, time.monotonic() + grace * slow)
         if "server" in programs:
             programs["server"].wait(end - time.monotonic())
     except SessionError as failure:
@@ -742,6 +754,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--server-grace", type=float, default=SERVER_GRACE_S,
                         help="seconds the server may go on once the client has ended (0 for a "
                              "stand-in server whose end does not matter)")
+    parser.add_argument("--server-is-reference", action="store_true",
+                        help=f"the server is the reference: once the client has failed, it "
+                             f"gets {REFERENCE_GRACE_S:g} s to end, not the whole grace")
     parser.add_argument("--run", action="append", default=[],
                         help="run this lab program alone, without a peer (repeatable: all run "
                              "side by side, results as 'run1.*', 'run2.*', ...), e.g. to check "
@@ -776,6 +791,7 @@ def main(argv: list[str] | None = None) -> int:
         client_stdin=args.client_stdin, server_stdin=args.server_stdin,
         relay=split_argv(args.relay) if args.relay is not None else None, port=args.port,
         occupy=args.occupy, alone=runs, server_grace_s=args.server_grace,
+        server_is_reference=args.server_is_reference,
         peers={side for side in ("server", "client") if getattr(args, f"{side}_peer")},
         prefixes={name: words for name, words in prefixes.items() if words},
         traces={name: calls for name, calls in traces.items() if calls})

@@ -493,7 +493,8 @@ needs --peer %s ARRAY (a socklab bug)" "$_so_side" "$_so_side")"
             _so_dir=${_so_kind^^}_BIN
             local -n _so_words=${given["$_so_side args"]:-${_so_side^^}_ARGS}
             join_into _so_joined "${!_so_dir}/$_so_side" "${_so_words[@]}"
-            _so_options+=("--$_so_side" "$_so_joined") ;;
+            _so_options+=("--$_so_side" "$_so_joined")
+            [[ $_so_side$_so_kind != serverref ]] || _so_options+=(--server-is-reference) ;;
         *) fail "$(tr_printf "session: no side '%s' (impl, asan, ref, peer or none; a \
 socklab bug)" "$_so_kind")" ;;
     esac

@@ -1,0 +1,69 @@
+"""session.py's end of a session: how long the server is waited for once the client has ended."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+KIT = Path(__file__).resolve().parent.parent
+SESSION = KIT / "labs" / "lib" / "session.py"
+SEP = "\x1f"          # session.py's ARGV_SEP: the words of one command line
+GRACE_S = 1.0         # the server's grace in these tests (the default, 3 s, is slow to wait)
+SESSION_DEADLINE_S = 20.0
+
+# A server that binds its port and then waits forever, as the reference does for a client that
+# never connects.
+WAITING_SERVER = SEP.join([
+    sys.executable, "-c",
+    "import socket, sys, time\n"
+    "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+    "s.bind(('127.0.0.1', int(sys.argv[1]))); s.listen()\n"
+    "time.sleep(3600)\n",
+    "{port}"])
+
+
+def client_exiting(status: int) -> str:
+    return SEP.join(["/bin/sh", "-c", f"exit {status}"])
+
+
+def run_session(out: Path, *extra: str) -> float:
+    """Runs one session outside the sandbox; returns how long it took."""
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("SOCKLAB_", "BATS_"))}
+    started = time.monotonic()
+    subprocess.run([sys.executable, str(SESSION), "--out", str(out), "--proto", "tcp",
+                    "--server", WAITING_SERVER, "--server-grace", str(GRACE_S), *extra],
+                   env=env, check=True, timeout=SESSION_DEADLINE_S)
+    return time.monotonic() - started
+
+
+def status(out: Path, name: str) -> str:
+    return (out / f"{name}.status").read_text().strip()
+
+
+def test_a_reference_server_is_not_waited_for_once_its_client_failed(tmp_path: Path) -> None:
+    took = run_session(tmp_path, "--client", client_exiting(1), "--server-is-reference")
+    transcript = (tmp_path / "transcript").read_text()
+    assert status(tmp_path, "client") == "exit 1"
+    assert status(tmp_path, "server") == "timeout"
+    assert "the client failed (exit 1): the reference server gets 0.5 s to end" in transcript
+    assert "killed server: still running after 0.5 s" in transcript
+    assert took < GRACE_S + 5.0, f"the session took {took:.1f} s"
+
+
+@pytest.mark.parametrize("extra", [["--client", client_exiting(0), "--server-is-reference"],
+                                   ["--client", client_exiting(1)]],
+                         ids=["reference-after-a-passing-client", "student-server"])
+def test_the_server_gets_its_whole_grace_otherwise(tmp_path: Path, extra: list[str]) -> None:
+    """A passing client may still be waiting for the reference's last words; a student's
+    server is graded on how it ends, so it gets the grace whatever its client did."""
+    took = run_session(tmp_path, *extra)
+    transcript = (tmp_path / "transcript").read_text()
+    assert "the reference server gets" not in transcript
+    assert f"killed server: still running after {GRACE_S:g} s" in transcript
+    assert took >= GRACE_S, f"the session took {took:.2f} s, less than the server's grace"
