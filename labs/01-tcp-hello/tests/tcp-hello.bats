@@ -6,9 +6,8 @@ load ../../lib/socklab
 SERVER_LINES=("Message from client: Hello from client" "Hello message sent")
 CLIENT_LINES=("Hello message sent" "Message from server: Hello from server")
 # Started first when the tests run side by side (prerun.bash): [silent-server] waits out the
-# client's 2 s give-up; [ref-server], for a client that never reaches the reference server (a
-# skeleton's, the usual state of a student's first runs), the 3 s that server is given to end.
-FIRST_TESTS=(silent-server ref-server)
+# client's 2 s give-up.
+FIRST_TESTS=(silent-server)
 
 @test "[build] server.c and client.c compile without warnings under gcc and clang" {
     assert_builds
