@@ -103,20 +103,27 @@ prerun_listed() {
 # and records `output`, `status` (its exit status; PRERUN_TIMED_OUT when stopped), `skipped`
 # (a skip's reason), `ms` (how long it ran); then wakes a test waiting on its `done` FIFO.
 prerun_one() {
-    local name=$1 dir=$PRERUN_DIR/$1 body watchdog status=0 started ended wake
+    local name=$1 dir=$PRERUN_DIR/$1 body watchdog ended status=0 started finished wake
     started=${EPOCHREALTIME/./}
     prerun_body "$name" "$dir" >"$dir/output" 2>&1 &
     body=$!
     echo "$body" >"$dir/pid"
-    { sleep "${BATS_TEST_TIMEOUT:-60}" && : >"$dir/timed-out" && prerun_kill "$body"; } \
-        </dev/null >/dev/null 2>&1 &
+    # The watchdog is a plain sleep (no subshell around it): whichever of the two ends first
+    # decides, and a sleep is stopped without looking for children (pkill reads all of /proc).
+    sleep "${BATS_TEST_TIMEOUT:-60}" </dev/null >/dev/null 2>&1 &
     watchdog=$!
-    wait "$body" || status=$?
-    prerun_kill "$watchdog"
-    [[ ! -e $dir/timed-out ]] || status=$PRERUN_TIMED_OUT
+    wait -n -p ended "$body" "$watchdog" || status=$?
+    if [[ $ended == "$watchdog" ]]; then
+        prerun_kill "$body"
+        wait "$body" 2>/dev/null || true
+        status=$PRERUN_TIMED_OUT
+    else
+        kill -KILL "$watchdog" 2>/dev/null || true
+        wait "$watchdog" 2>/dev/null || true
+    fi
     BATS_TEST_TMPDIR=$dir/tmp teardown   # whatever the body left running: its process groups
-    ended=${EPOCHREALTIME/./}
-    echo $(( (ended - started) / 1000 )) >"$dir/ms"
+    finished=${EPOCHREALTIME/./}
+    echo $(( (finished - started) / 1000 )) >"$dir/ms"
     echo "$status" >"$dir/status.new" && mv -f "$dir/status.new" "$dir/status"
     # Opened read-write, a FIFO never blocks; a test already waiting has it open and wakes.
     exec {wake}<>"$dir/done"
@@ -184,7 +191,8 @@ prerun_stop() {
     local pid_file pid
     prerun_kill "$(<"$PRERUN_DIR/scheduler.pid")"
     for pid_file in "$PRERUN_DIR"/*/pid; do
-        [[ -f $pid_file ]] || continue
+        # a test with a status has ended, and its teardown has run (prerun_one)
+        [[ -f $pid_file && ! -f ${pid_file%/pid}/status ]] || continue
         pid=$(<"$pid_file")
         prerun_kill "$pid"
         BATS_TEST_TMPDIR=${pid_file%/pid}/tmp teardown
