@@ -56,6 +56,24 @@ def test_a_program_sees_only_the_system_and_its_scratch_folder(tmp_path: Path) -
 
 
 @full_sandbox
+def test_a_hidden_file_cannot_be_read_and_only_under_usr(tmp_path: Path) -> None:
+    """SOCKLAB_SANDBOX_HIDE (session.py hides libc's debugging file from Valgrind): the file
+    cannot be read in the sandbox, a file outside /usr is never hidden, and the program does
+    not see the variable."""
+    build = tmp_path / "build"
+    build.mkdir()
+    plan = sandbox.plan(build, KIT / "solutions", KIT)
+    inner = ("mkdir -p /tmp/test-run/work && cd /tmp/test-run/work && "
+             "SOCKLAB_SANDBOX_HIDE=/usr/include/stdio.h:/etc/passwd exec "
+             f"{shlex.join(plan.wrap)} /bin/sh -c "
+             + shlex.quote('cat /usr/include/stdio.h >/dev/null 2>&1 && echo read || echo hidden; '
+                           'grep -c "^root:" /etc/passwd; echo "${SOCKLAB_SANDBOX_HIDE-unset}"'))
+    done = subprocess.run([*plan.outer, "/bin/bash", "-c", inner], capture_output=True,
+                          text=True, timeout=DEADLINE_S, stdin=subprocess.DEVNULL)
+    assert done.stdout.split() == ["hidden", "1", "unset"], done.stdout + done.stderr
+
+
+@full_sandbox
 def test_programs_get_only_descriptors_0_to_2(tmp_path: Path) -> None:
     """session.py starts programs with 0-2 only; bubblewrap passes on whatever it inherits, so
     this checks the two together: a program writing to descriptor 3 (where Bats reads its

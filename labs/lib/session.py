@@ -58,6 +58,7 @@ from typing import IO
 # the kit this file belongs to. `tr` rather than `_`, which this file uses for values it drops.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from grader.i18n import _ as tr, child_environment, display_width, setup_for_harness  # noqa: E402
+import debuginfo  # noqa: E402  (beside this file)
 import sockdiag  # noqa: E402  (beside this file)
 
 setup_for_harness()
@@ -87,8 +88,9 @@ VALGRIND = [
     "--errors-for-leak-kinds=definite,indirect,possible", "--track-fds=yes",
     "--num-callers=12", "--read-inline-info=no",
 ]   # no --track-origins: it costs ~1 s a run; run it by hand to trace an uninitialised value.
-# --read-inline-info=no: reading libc's inlined frames (libc6-dbg) costs ~0.08 s of every run's
+# --read-inline-info=no: reading libc's inlined frames (libc6-dbg) cost ~0.08 s of every run's
 # ~0.45 s start; a report loses only the inlined callers in its stack traces, never an error.
+# (In the sandbox, libc's debugging file is hidden altogether: debuginfo.py.)
 SANITIZER_ENV = {
     "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:halt_on_error=1:exitcode=86",
     "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:exitcode=86",
@@ -329,7 +331,11 @@ def launch(name: str, argv: list[str], *, out: Path, transcript: Transcript, cwd
         log_fd = fcntl.fcntl(opened, fcntl.F_DUPFD_CLOEXEC, VALGRIND_LOG_FD)
         os.close(opened)
         inner = VALGRIND + [f"--log-fd={log_fd}"] + inner
-    full = [*(prefix or []), *(sandbox_wrap() if sandboxed else []), *inner]
+    wrap = sandbox_wrap() if sandboxed else []
+    if valgrind and wrap and (libc_debug := debuginfo.debug_file()):
+        env["SOCKLAB_SANDBOX_HIDE"] = str(libc_debug)   # for the launcher: the program never
+                                                        # sees it (debuginfo.py says why)
+    full = [*(prefix or []), *wrap, *inner]
     shown = [*(prefix or []), *argv]
     transcript.add("harness", f"starts {name}: {shlex.join(shown)}")
     try:
