@@ -26,6 +26,7 @@ open. The server never exits on its own: teardown_file kills it.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import select
@@ -142,6 +143,10 @@ def serve(fifo: str) -> int:
                 importlib.import_module(request.module)   # once; its children share it
             except Exception:          # noqa: BLE001 — the child imports it again, and says why
                 pass
+            # What exists now (the imported modules) is never collected: a child's garbage
+            # collections then skip it, instead of touching, and so copying, every page of
+            # memory it shares with this server.
+            gc.freeze()
             pid = os.fork()
             if pid == 0:
                 signal.set_wakeup_fd(-1)
