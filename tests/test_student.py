@@ -101,10 +101,13 @@ def test_reset_asks_keeps_a_backup_and_restores(tmp_path: Path) -> None:
 def test_watch_retests_within_two_seconds_of_a_save_and_stops_on_ctrl_c(
         tmp_path: Path) -> None:
     kit = student_kit(tmp_path / "kit")
+    # Ctrl-C reaches a program in the terminal's foreground, whose SIGINT is at its default;
+    # a suite started in the background (`make test &`) ignores SIGINT, and so would watch.
     watcher = subprocess.Popen(
         [PYTHON, "-m", "grader", "--root", str(kit), "watch", "01", "--interval", "0.1"],
         cwd=KIT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        env={"PATH": "/usr/local/bin:/usr/bin:/bin", "PYTHONPATH": str(KIT)})
+        env={"PATH": "/usr/local/bin:/usr/bin:/bin", "PYTHONPATH": str(KIT)},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert watcher.stdout is not None
     ready = selectors.DefaultSelector()
     ready.register(watcher.stdout, selectors.EVENT_READ)
