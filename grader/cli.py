@@ -17,8 +17,8 @@ from grader.cli_export import add_export_parsers
 from grader.i18n import _
 from grader.report import LiveReport, report_start, text_report, write_json
 from grader.results import LabResult
-from grader.runner import (RunConfig, default_jobs, labs_at_once, longest_first, run_lab,
-                           sandboxed, student_jobs)
+from grader.runner import (TESTS_PER_CORE, RunConfig, default_jobs, labs_at_once,
+                           longest_first, run_lab, sandboxed, student_jobs)
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 EXIT_LOST_POINTS = 1
@@ -136,7 +136,8 @@ def cmd_grade(args: argparse.Namespace, manifest: manifest_mod.Manifest) -> int:
     with tempfile.TemporaryDirectory(prefix="socklab-class-") as scratch:
         config = RunConfig(impl_root=Path(scratch), build_dir=Path(scratch) / "build",
                            reference=not args.no_reference,
-                           tests_dirs=("tests", "hidden") if args.hidden else ("tests",))
+                           tests_dirs=("tests", "hidden") if args.hidden else ("tests",),
+                           side_by_side=TESTS_PER_CORE)
         try:
             results, warnings = batch.grade_class(
                 manifest, labs, args.submissions.resolve(), Path(scratch) / "work", config,

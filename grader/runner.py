@@ -46,7 +46,10 @@ def sandboxed(config: RunConfig, kit_root: Path,
 # student's run keeps this many going per core. tests/repeat.sh -j 4 on 2 cores shows that every
 # timing window holds so overcommitted, and -j 8 (30 runs of labs 01-06 on 2026-12-03) that it
 # holds for a run of several labs, one a core (labs_at_once); a test that times a speed runs
-# alone anyway (labs/lib/prerun.bash). Grading a class stays at one per core: its grades count.
+# alone anyway (labs/lib/prerun.bash). Grading (a class, or Gradescope's one student) runs -j
+# labs at once, one a core by default, each with this many of its tests side by side: twice the
+# cores in all, half what one student's run of several labs starts (a class of copies of the
+# reference: tests/bench/class_bench.py, every copy full marks).
 TESTS_PER_CORE = 2
 
 

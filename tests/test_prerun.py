@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import KIT, recording_lab
+from conftest import KIT, recording_lab, socklab
 from grader import runner
 from grader.runner import RunConfig, labs_at_once, run_lab
 
@@ -232,3 +232,15 @@ def test_the_grader_tells_bats_how_many(tmp_path: Path) -> None:
     result = run_lab(manifest, manifest.labs[0], config)
     assert result.tests[0].status == "OK", result
     assert seen.read_text().strip() == "x3"
+
+
+def test_a_class_runs_each_labs_tests_side_by_side(tmp_path: Path) -> None:
+    """`socklab grade` tells each lab's Bats to run TESTS_PER_CORE of its tests at once: a
+    class's labs alone left the cores idle almost half the time (docs/instructor-guide.md)."""
+    manifest, impl, seen = recording_lab(tmp_path, "SOCKLAB_TEST_JOBS")
+    (tmp_path / "class").mkdir()
+    impl.rename(tmp_path / "class" / "alice")
+    done = socklab("grade", str(tmp_path / "class"), "-o", str(tmp_path / "out"),
+                   "--no-sandbox", root=manifest.root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert seen.read_text().strip() == f"x{runner.TESTS_PER_CORE}"
