@@ -19,20 +19,25 @@ PYTHON = "/usr/bin/python3"
 GRADE_DEADLINE_S = 1800
 
 
-def socklab(*args: str, root: Path = KIT) -> subprocess.CompletedProcess[str]:
-    """Runs the grader's command line (`socklab ARGS`) as a user would, in a clean
-    environment, and returns what it did."""
+CLEAN_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "PYTHONPATH": str(KIT)}
+
+
+def socklab(*args: str, root: Path = KIT, env: dict[str, str] | None = None,
+            timeout: float = GRADE_DEADLINE_S,
+            stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Runs the grader's command line (`socklab ARGS`) on the kit at `root` as a user would:
+    in a clean environment (plus `env`), `stdin` as its input; returns what it did."""
     return subprocess.run(
         [PYTHON, "-m", "grader", "--root", str(root), *args],
-        cwd=KIT, capture_output=True, text=True, timeout=GRADE_DEADLINE_S,
-        env={"PATH": "/usr/local/bin:/usr/bin:/bin", "PYTHONPATH": str(KIT), "NO_COLOR": "1"})
+        cwd=KIT, capture_output=True, text=True, timeout=timeout, input=stdin,
+        env={**CLEAN_ENV, **(env or {})})
 
 
 def grade(impl: Path, labs: list[str], json_path: Path, *extra: str,
           root: Path = KIT) -> tuple[int, dict[str, Any], str]:
     """Runs `socklab test` as a user would; returns its exit status, JSON and text output."""
     proc = socklab("test", *labs, "--impl", str(impl), "--json", str(json_path), "--brief",
-                   *extra, root=root)
+                   *extra, root=root, env={"NO_COLOR": "1"})
     data = json.loads(json_path.read_text()) if json_path.exists() else {}
     return proc.returncode, data, proc.stdout + proc.stderr
 

@@ -13,7 +13,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from conftest import KIT, PYTHON
+from conftest import socklab
 from grader.intake import SubmissionError, discover, take_in
 from test_cli import BATS, MANIFEST, fake_kit
 
@@ -39,10 +39,7 @@ def make_class(root: Path) -> Path:
 
 
 def run_grade(kit: Path, subs: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [PYTHON, "-m", "grader", "--root", str(kit), "grade", str(subs), "-o", str(out), *extra],
-        cwd=KIT, capture_output=True, text=True, timeout=300,
-        env={"PATH": "/usr/local/bin:/usr/bin:/bin", "PYTHONPATH": str(KIT)})
+    return socklab("grade", str(subs), "-o", str(out), *extra, root=kit, timeout=300)
 
 
 @pytest.fixture(scope="module")

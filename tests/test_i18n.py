@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+import conftest
 from conftest import KIT, PYTHON
 from test_student import student_kit
 
@@ -161,8 +162,7 @@ def test_language_is_chosen_as_gnu_tools_choose_it(environ: dict[str, str], expl
 
 
 def socklab(kit: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([PYTHON, "-m", "grader", "--root", str(kit), *args], cwd=KIT,
-                          capture_output=True, text=True, timeout=120, env={**BASE_ENV, **env})
+    return conftest.socklab(*args, root=kit, env={"NO_COLOR": "1", **env}, timeout=120)
 
 
 @pytest.mark.parametrize("env, args, korean", [

@@ -9,6 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import conftest
 from conftest import KIT, PYTHON
 from test_cli import BATS, fake_kit
 
@@ -52,9 +53,7 @@ def student_kit(root: Path, answer: str = "no") -> Path:
 
 
 def socklab(kit: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([PYTHON, "-m", "grader", "--root", str(kit), *args], cwd=KIT,
-                          capture_output=True, text=True, timeout=120, input=stdin,
-                          env={"PATH": "/usr/local/bin:/usr/bin:/bin", "PYTHONPATH": str(KIT)})
+    return conftest.socklab(*args, root=kit, timeout=120, stdin=stdin)
 
 
 def test_status_shows_the_course_and_the_next_lab(tmp_path: Path) -> None:
