@@ -244,3 +244,51 @@ def test_a_class_runs_each_labs_tests_side_by_side(tmp_path: Path) -> None:
                    "--no-sandbox", root=manifest.root)
     assert done.returncode == 0, done.stdout + done.stderr
     assert seen.read_text().strip() == f"x{runner.TESTS_PER_CORE}"
+
+
+# The scheduler and prerun_one alone, on test functions of their own: tests that end at once
+# (bash forgets a job that ended as soon as it starts another, so anything that waits with
+# `wait -n` may wait for the wrong one), among tests that take a second.
+SCHEDULER = """
+source "$1/labs/lib/prerun.bash"
+PRERUN_DIR=$2
+BATS_TEST_TIMEOUT=$3
+teardown() { :; }
+names=()
+for i in $(seq 1 100); do eval "instant$i() { :; }"; names+=("instant$i"); done
+slow1() { echo "slow1 ${EPOCHREALTIME/./}"; sleep 1; echo "slow1 ${EPOCHREALTIME/./}"; }
+slow2() { echo "slow2 ${EPOCHREALTIME/./}"; sleep 1; echo "slow2 ${EPOCHREALTIME/./}"; }
+names+=(slow1 slow2)
+fifos=("$PRERUN_DIR/ended")
+for name in "${names[@]}"; do
+    mkdir "$PRERUN_DIR/$name"
+    fifos+=("$PRERUN_DIR/$name/done" "$PRERUN_DIR/$name/status-pipe")
+done
+mkfifo "${fifos[@]}"
+prerun_schedule 2 "${names[@]}"
+"""
+
+
+def test_no_test_waits_out_its_limit_and_no_worker_idles(tmp_path: Path) -> None:
+    """Every test is recorded as soon as it ends, whatever the timing: an instant test once
+    waited out its whole limit (a class lost a [build] point to it), and a worker stayed idle
+    while a test that had ended went unnoticed."""
+    limit_s = 20
+    script = tmp_path / "scheduler.bash"
+    script.write_text(SCHEDULER)
+    records = tmp_path / "records"
+    records.mkdir()
+    done = subprocess.run(["bash", str(script), str(KIT), str(records), str(limit_s)],
+                          capture_output=True, text=True, timeout=BATS_DEADLINE_S)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for test in sorted(records.iterdir()):
+        if test.is_dir():
+            assert (test / "status").read_text().strip() == "0", test.name
+            took_ms = int((test / "ms").read_text())
+            assert took_ms < limit_s * 1000 / 2, f"{test.name} took {took_ms} ms: it waited " \
+                "for its time limit after it had ended (labs/lib/prerun.bash: prerun_one)"
+    slow = {name: tuple(int(line.split()[1]) for line in
+                        (records / name / "output").read_text().splitlines())
+            for name in ("slow1", "slow2")}
+    assert overlap(slow["slow1"], slow["slow2"]), \
+        f"two workers, yet the two slow tests ran in turn: {slow} (prerun_schedule)"

@@ -22,10 +22,10 @@
 #   teardown_file  prerun_stop: nothing a test started outlives the file.
 #
 # Every test keeps its own folder, ports (session.py hands out each port once per run) and
-# deadline (BATS_TEST_TIMEOUT, enforced here by a watchdog); a test body cannot see another's
+# deadline (BATS_TEST_TIMEOUT, enforced here too: prerun_one); a test body cannot see another's
 # variables (each runs in its own subshell).
 
-PRERUN_TIMED_OUT=124   # a body's status when its watchdog stopped it (as timeout(1) says)
+PRERUN_TIMED_OUT=124   # a body's status when it was stopped at its limit (as timeout(1) says)
 
 # prerun_start: from setup_file. Does nothing unless SOCKLAB_TEST_JOBS >= 1 and this Bats
 # exposes the list of tests it will run (bats-exec-file's tests_to_run, as Bats 1.8 does:
@@ -42,9 +42,10 @@ prerun_start() {
     # for its record there, one that does not (a Bats we do not know) runs its body itself.
     # They appear all at once (a rename), or none does.
     local staging=$PRERUN_DIR.new folders=() fifos=()
+    fifos+=("$staging/ended")   # the scheduler's; `local` expands its words before it sets any
     for name in "${tests_to_run[@]}"; do
         folders+=("$staging/$name/tmp")
-        fifos+=("$staging/$name/done")
+        fifos+=("$staging/$name/done" "$staging/$name/status-pipe")
     done
     mkdir -p "${folders[@]}" && mkfifo "${fifos[@]}" && mv -T "$staging" "$PRERUN_DIR" \
         || { unset PRERUN_DIR; return 0; }
@@ -55,10 +56,16 @@ prerun_start() {
 
 # prerun_schedule JOBS NAME...: starts each test in turn, FIRST_TESTS first, with at most JOBS
 # running; a test in SOLO_TESTS waits until the others have ended, and runs alone.
+#
+# Each test that ends writes a line to the FIFO $PRERUN_DIR/ended, and the scheduler counts those
+# lines; it never asks bash which jobs ended. Bash forgets a background job that has ended as
+# soon as it starts another one, and `wait -n` then waits for the next job still running: a free
+# worker would stay idle until then.
 prerun_schedule() {
-    local jobs=$1 name running=0 first=() rest=()
+    local jobs=$1 name running=0 first=() rest=() ended
     shift
     trap - DEBUG ERR EXIT   # Bats' tracing of setup_file is not wanted here
+    exec {ended}<>"$PRERUN_DIR/ended"   # read-write: opening it never blocks
     for name in "$@"; do
         if prerun_listed FIRST_TESTS "$name" && ! prerun_listed SOLO_TESTS "$name"; then
             first+=("$name")
@@ -68,19 +75,27 @@ prerun_schedule() {
     done
     for name in "${first[@]}" "${rest[@]}"; do
         if prerun_listed SOLO_TESTS "$name"; then
-            wait
-            running=0
-            prerun_one "$name"
+            prerun_wait_ended "$ended" 0   # the others end first
+            prerun_one "$name" "$ended" &
+            running=1
+            prerun_wait_ended "$ended" 0   # and it ends before the next starts
             continue
         fi
-        while (( running >= jobs )); do
-            wait -n || true
-            running=$(( running - 1 ))
-        done
-        prerun_one "$name" &
+        prerun_wait_ended "$ended" $(( jobs - 1 ))
+        prerun_one "$name" "$ended" &
         running=$(( running + 1 ))
     done
-    wait
+    wait   # every job, ended or not: a plain wait forgets none
+    exec {ended}>&-
+}
+
+# prerun_wait_ended FD LEFT: reads a line from FD (the `ended` FIFO) for each test that ends,
+# until no more than LEFT are running; counts them down in prerun_schedule's `running`.
+prerun_wait_ended() {
+    while (( running > $2 )); do
+        read -r -u "$1" _ || return 0
+        running=$(( running - 1 ))
+    done
 }
 
 # prerun_listed ARRAY NAME: whether test function NAME's id is listed in the file's ARRAY
@@ -99,28 +114,31 @@ prerun_listed() {
     return 1
 }
 
-# prerun_one NAME: runs test NAME (setup, body, teardown) with a watchdog at BATS_TEST_TIMEOUT,
-# and records `output`, `status` (its exit status; PRERUN_TIMED_OUT when stopped), `skipped`
-# (a skip's reason), `ms` (how long it ran); then wakes a test waiting on its `done` FIFO.
+# prerun_one NAME ENDED: runs test NAME (setup, body, teardown) with a time limit of
+# BATS_TEST_TIMEOUT, and records `output`, `status` (its exit status; PRERUN_TIMED_OUT when
+# stopped), `skipped` (a skip's reason), `ms` (how long it ran); then wakes a test waiting on
+# its `done` FIFO, and tells the scheduler through fd ENDED.
+#
+# The body's status comes back through the FIFO `status-pipe`, read with a time limit (read -t):
+# no watchdog process, and nothing lost when the body ends before this shell looks, as a
+# `wait -n` on the body and a watchdog lost it (bash forgets an ended job at its next fork, and
+# the test waited out its whole limit).
 prerun_one() {
-    local name=$1 dir=$PRERUN_DIR/$1 body watchdog ended status=0 started finished wake
+    local name=$1 ended=$2 dir=$PRERUN_DIR/$1 pipe body status started finished wake
     started=${EPOCHREALTIME/./}
-    prerun_body "$name" "$dir" >"$dir/output" 2>&1 &
+    exec {pipe}<>"$dir/status-pipe"
+    {
+        # the body's own subshell, whose pid prerun_kill is given (it and its children)
+        ( echo "$BASHPID" >"$dir/pid"; prerun_body "$name" "$dir" ) >"$dir/output" 2>&1
+        echo "$?" >&"$pipe"
+    } </dev/null &
     body=$!
-    echo "$body" >"$dir/pid"
-    # The watchdog is a plain sleep (no subshell around it): whichever of the two ends first
-    # decides, and a sleep is stopped without looking for children (pkill reads all of /proc).
-    sleep "${BATS_TEST_TIMEOUT:-60}" </dev/null >/dev/null 2>&1 &
-    watchdog=$!
-    wait -n -p ended "$body" "$watchdog" || status=$?
-    if [[ $ended == "$watchdog" ]]; then
-        prerun_kill "$body"
-        wait "$body" 2>/dev/null || true
+    if ! read -r -t "${BATS_TEST_TIMEOUT:-60}" -u "$pipe" status; then
+        [[ ! -f $dir/pid ]] || prerun_kill "$(<"$dir/pid")"
         status=$PRERUN_TIMED_OUT
-    else
-        kill -KILL "$watchdog" 2>/dev/null || true
-        wait "$watchdog" 2>/dev/null || true
     fi
+    wait "$body" 2>/dev/null || true   # a plain wait on one pid: bash keeps its status
+    exec {pipe}>&-
     BATS_TEST_TMPDIR=$dir/tmp teardown   # whatever the body left running: its process groups
     finished=${EPOCHREALTIME/./}
     echo $(( (finished - started) / 1000 )) >"$dir/ms"
@@ -129,6 +147,7 @@ prerun_one() {
     exec {wake}<>"$dir/done"
     echo >&"$wake"
     exec {wake}>&-
+    echo >&"$ended"
 }
 
 # prerun_body NAME DIR: test NAME's function, as Bats runs it (setup first, `set -e` rules).
@@ -146,7 +165,7 @@ prerun_body() {
     "$1"
 }
 
-# prerun_kill PID: stops PID and its children (a body's session.py; a watchdog's sleep).
+# prerun_kill PID: stops PID (a body's subshell) and its children (session.py...).
 prerun_kill() {
     pkill -KILL -P "$1" 2>/dev/null || true
     kill -KILL "$1" 2>/dev/null || true
