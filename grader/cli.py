@@ -195,10 +195,23 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def parse(words: list[str]) -> argparse.Namespace:
+    """The command line, with a command's LABs wherever they stand: argparse takes positionals
+    in one run, so `grade DIR -o OUT 03` or `test 01 --impl DIR 02` left the last LAB over."""
+    top = parser()
+    args, extra = top.parse_known_args(words)
+    if extra and hasattr(args, "labs") and not any(word.startswith("-") for word in extra):
+        args.labs = [*args.labs, *extra]
+    elif extra:   # argparse's own message (from the same catalog) and exit status
+        unknown = [word for word in extra if word.startswith("-")] or extra
+        top.error(argparse._("unrecognized arguments: %s") % " ".join(unknown))  # type: ignore[attr-defined]
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else argv
     i18n.setup(chosen_lang(words))
-    args = parser().parse_args(words)
+    args = parse(words)
     try:
         manifest = manifest_mod.load(args.root.resolve())
         handler = args.handler

@@ -6,7 +6,10 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from conftest import KIT, PYTHON, grade
+from grader.cli import parse
 
 MANIFEST = """
 [[lab]]
@@ -122,6 +125,19 @@ def test_bad_requests_exit_two_with_a_message(tmp_path: Path) -> None:
     assert code == 2 and "no such folder" in out
     code, _, out = grade(tmp_path, [], tmp_path / "r.json", root=tmp_path / "nothing")
     assert code == 2 and "no manifest" in out
+
+
+def test_labs_may_follow_the_options(capsys: pytest.CaptureFixture[str]) -> None:
+    """As the usage lines show them (`socklab grade [-o OUT] ... SUBMISSIONS_DIR [LAB ...]`), a
+    command's labs may come after its options too, or on both sides of them."""
+    assert parse(["grade", "class", "-o", "out", "03"]).labs == ["03"]
+    assert parse(["grade", "class", "01", "-o", "out", "03"]).labs == ["01", "03"]
+    assert parse(["test", "01", "--impl", "solutions", "02"]).labs == ["01", "02"]
+    assert parse(["test", "--impl", "solutions"]).labs == []
+    with pytest.raises(SystemExit) as stopped:
+        parse(["grade", "class", "-o", "out", "03", "--no-such-option"])
+    assert stopped.value.code == 2
+    assert "unrecognized arguments: --no-such-option" in capsys.readouterr().err
 
 
 def test_plain_text_without_colour_in_a_pipe(tmp_path: Path) -> None:
