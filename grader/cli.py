@@ -204,7 +204,8 @@ def parse(words: list[str]) -> argparse.Namespace:
         args.labs = [*args.labs, *extra]
     elif extra:   # argparse's own message (from the same catalog) and exit status
         unknown = [word for word in extra if word.startswith("-")] or extra
-        top.error(argparse._("unrecognized arguments: %s") % " ".join(unknown))  # type: ignore[attr-defined]
+        message = argparse._("unrecognized arguments: %s")  # type: ignore[attr-defined]
+        top.error(message % " ".join(unknown))
     return args
 
 
