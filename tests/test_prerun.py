@@ -176,6 +176,9 @@ def test_messages_and_output_are_reported_as_they_were_written(
         assert "# some output of the test" in side["fail"][1], out
         assert "skip no reference here" in side["skip"][1], out
         assert "never printed" not in out
+        for failing in ("fail", "set-e"):   # failed at once, not stopped at the time limit
+            assert "stopped after" not in side[failing][1], side[failing][1]
+            assert "timeout" not in side[failing][1], side[failing][1]
 
 
 def test_a_test_past_its_limit_is_stopped_and_what_it_started_is_killed(
@@ -250,6 +253,7 @@ def test_a_class_runs_each_labs_tests_side_by_side(tmp_path: Path) -> None:
 # (bash forgets a job that ended as soon as it starts another, so anything that waits with
 # `wait -n` may wait for the wrong one), among tests that take a second.
 SCHEDULER = """
+set -e   # as Bats runs setup_file, which starts the scheduler
 source "$1/labs/lib/prerun.bash"
 PRERUN_DIR=$2
 BATS_TEST_TIMEOUT=$3
@@ -258,7 +262,8 @@ names=()
 for i in $(seq 1 100); do eval "instant$i() { :; }"; names+=("instant$i"); done
 slow1() { echo "slow1 ${EPOCHREALTIME/./}"; sleep 1; echo "slow1 ${EPOCHREALTIME/./}"; }
 slow2() { echo "slow2 ${EPOCHREALTIME/./}"; sleep 1; echo "slow2 ${EPOCHREALTIME/./}"; }
-names+=(slow1 slow2)
+failing() { false; }
+names+=(slow1 slow2 failing)
 fifos=("$PRERUN_DIR/ended")
 for name in "${names[@]}"; do
     mkdir "$PRERUN_DIR/$name"
@@ -283,7 +288,8 @@ def test_no_test_waits_out_its_limit_and_no_worker_idles(tmp_path: Path) -> None
     assert done.returncode == 0, done.stdout + done.stderr
     for test in sorted(records.iterdir()):
         if test.is_dir():
-            assert (test / "status").read_text().strip() == "0", test.name
+            status = "1" if test.name == "failing" else "0"
+            assert (test / "status").read_text().strip() == status, test.name
             took_ms = int((test / "ms").read_text())
             assert took_ms < limit_s * 1000 / 2, f"{test.name} took {took_ms} ms: it waited " \
                 "for its time limit after it had ended (labs/lib/prerun.bash: prerun_one)"

@@ -128,6 +128,10 @@ prerun_one() {
     started=${EPOCHREALTIME/./}
     exec {pipe}<>"$dir/status-pipe"
     {
+        # A failing body is recorded, not obeyed: without this, the errexit of setup_file,
+        # inherited, ended this group before it could say so. (Not `( ... ) || status=$?`:
+        # on the left of || bash ignores errexit inside the body too, and its own set -e.)
+        set +e
         # the body's own subshell, whose pid prerun_kill is given (it and its children)
         ( echo "$BASHPID" >"$dir/pid"; prerun_body "$name" "$dir" ) >"$dir/output" 2>&1
         echo "$?" >&"$pipe"
