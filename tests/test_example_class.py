@@ -18,28 +18,31 @@ def points(*test_ids: str) -> int:
     return sum(t.points for t in LAB.tests if t.id in test_ids)
 
 
-def left_running() -> list[str]:
-    """Programs still running from a class run's build folder (socklab-class-*)."""
+def left_running(scratch: Path) -> list[str]:
+    """Programs still running from the build folder of the class run whose TMPDIR was
+    `scratch` (its socklab-class-*): this run's alone, whatever else the machine runs."""
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             program = os.readlink(f"/proc/{pid}/exe")
         except OSError:
             continue
-        if "/socklab-class-" in program:
+        if program.startswith(f"{scratch}/socklab-class-"):
             found.append(f"{pid} {program}")
     return found
 
 
 def test_sample_class_gets_the_gradebook_it_deserves(tmp_path: Path) -> None:
-    subs, out = tmp_path / "class", tmp_path / "out"
+    subs, out, scratch = tmp_path / "class", tmp_path / "out", tmp_path / "tmp"
+    scratch.mkdir()
     built = subprocess.run([PYTHON, "examples/make_class.py", str(subs)], cwd=KIT,
                            capture_output=True, text=True, timeout=60)
     assert built.returncode == 0, built.stderr
     graded = subprocess.run(
         [PYTHON, "-m", "grader", "grade", str(subs), "01", "-o", str(out)], cwd=KIT,
         capture_output=True, text=True, timeout=900,
-        env={"PATH": "/usr/local/bin:/usr/bin:/bin", "PYTHONPATH": str(KIT)})
+        env={"PATH": "/usr/local/bin:/usr/bin:/bin", "PYTHONPATH": str(KIT),
+             "TMPDIR": str(scratch)})
     assert graded.returncode == 0, graded.stdout + graded.stderr
     rows = {r["student"]: r for r in csv.DictReader(open(out / "gradebook.csv", newline=""))}
     full = LAB.max_points
@@ -53,4 +56,4 @@ def test_sample_class_gets_the_gradebook_it_deserves(tmp_path: Path) -> None:
     }
     assert "kim-complete" in graded.stdout and "report:" in graded.stdout
     assert (out / "report.html").exists() and (out / "junit" / "park-buggy.xml").exists()
-    assert left_running() == []
+    assert left_running(scratch) == []
