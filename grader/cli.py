@@ -17,7 +17,7 @@ from grader.cli_export import add_export_parsers
 from grader.i18n import _
 from grader.report import LiveReport, report_start, text_report, write_json
 from grader.results import LabResult
-from grader.runner import (TESTS_PER_CORE, RunConfig, default_jobs, labs_at_once,
+from grader.runner import (RunConfig, default_jobs, grading_config, labs_at_once,
                            longest_first, run_lab, sandboxed, student_jobs)
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
@@ -134,10 +134,8 @@ def cmd_grade(args: argparse.Namespace, manifest: manifest_mod.Manifest) -> int:
     chosen = [manifest.find(key) for key in args.labs] or list(manifest.labs)
     labs = [lab if args.hidden else lab.without_hidden() for lab in chosen]
     with tempfile.TemporaryDirectory(prefix="socklab-class-") as scratch:
-        config = RunConfig(impl_root=Path(scratch), build_dir=Path(scratch) / "build",
-                           reference=not args.no_reference,
-                           tests_dirs=("tests", "hidden") if args.hidden else ("tests",),
-                           side_by_side=TESTS_PER_CORE)
+        config = grading_config(Path(scratch), Path(scratch), args.hidden,
+                                reference=not args.no_reference)
         try:
             results, warnings = batch.grade_class(
                 manifest, labs, args.submissions.resolve(), Path(scratch) / "work", config,

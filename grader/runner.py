@@ -63,6 +63,16 @@ def student_jobs() -> int:
     return TESTS_PER_CORE * default_jobs()
 
 
+def grading_config(impl_root: Path, scratch: Path, hidden: bool,
+                   reference: bool = True) -> RunConfig:
+    """The run of a grade that counts (`socklab grade`'s class, Gradescope's one student):
+    built in `scratch`, never in the build cache (a grade depends on nothing an earlier run
+    left behind), each lab with TESTS_PER_CORE of its tests side by side."""
+    return RunConfig(impl_root=impl_root, build_dir=scratch / "build", reference=reference,
+                     tests_dirs=("tests", "hidden") if hidden else ("tests",),
+                     side_by_side=TESTS_PER_CORE)
+
+
 def labs_at_once(jobs: int, labs: int) -> int:
     """How many labs one student's run (`socklab test`) tests at once, each running `jobs` of
     its tests side by side as it would alone: one lab a core. A lab's tests mostly wait, so a

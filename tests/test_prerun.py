@@ -298,3 +298,13 @@ def test_no_test_waits_out_its_limit_and_no_worker_idles(tmp_path: Path) -> None
             for name in ("slow1", "slow2")}
     assert overlap(slow["slow1"], slow["slow2"]), \
         f"two workers, yet the two slow tests ran in turn: {slow} (prerun_schedule)"
+
+
+def test_every_grade_that_counts_runs_tests_side_by_side(tmp_path: Path) -> None:
+    """`socklab grade` and Gradescope's autograder both take their run from grading_config:
+    TESTS_PER_CORE tests side by side, built in the run's own scratch folder, never cached."""
+    config = runner.grading_config(tmp_path / "impl", tmp_path / "scratch", hidden=True)
+    assert config.side_by_side == runner.TESTS_PER_CORE
+    assert config.build_dir == tmp_path / "scratch" / "build" and not config.keep_builds
+    assert config.tests_dirs == ("tests", "hidden") and config.reference
+    assert runner.grading_config(tmp_path, tmp_path, hidden=False).tests_dirs == ("tests",)
