@@ -4,7 +4,6 @@ show that main() calls it first)."""
 from __future__ import annotations
 
 import subprocess
-from pathlib import Path
 
 import pytest
 

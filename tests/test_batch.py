@@ -15,7 +15,7 @@ import pytest
 
 from conftest import socklab
 from grader.intake import SubmissionError, discover, take_in
-from test_cli import BATS, MANIFEST, fake_kit
+from test_cli import MANIFEST, fake_kit
 
 LABS = ["01-fake"]
 HIDDEN_MANIFEST = MANIFEST + '[[lab.test]]\nid = "secret"\npoints = 5\nhidden = true\n'

@@ -6,7 +6,6 @@ started outlives the run."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from pathlib import Path

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import conftest
 from conftest import KIT, PYTHON
-from test_cli import BATS, fake_kit
+from test_cli import fake_kit
 
 HINTED = """
 [[lab]]

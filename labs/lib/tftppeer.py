@@ -711,7 +711,7 @@ def scenario_oack(lab: Lab) -> None:
     """An OACK that matches the request: each option accepted with its value, unknown and
     out-of-range ones left out, no OACK when nothing is accepted; an RRQ's DATA waits for
     ACK 0; a WRQ's OACK stands for ACK 0."""
-    content = lab.put("opts.bin", lab.random_bytes(3000))
+    lab.put("opts.bin", lab.random_bytes(3000))
     patterns = []
     peer = lab.peer()
     peer.request(RRQ, b"opts.bin", options=ALL_OPTIONS)
