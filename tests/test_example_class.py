@@ -8,7 +8,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from conftest import KIT, PYTHON
+from conftest import KIT, PYTHON, socklab
 from grader.manifest import load
 
 LAB = load(KIT).find("01").without_hidden()
@@ -38,11 +38,8 @@ def test_sample_class_gets_the_gradebook_it_deserves(tmp_path: Path) -> None:
     built = subprocess.run([PYTHON, "examples/make_class.py", str(subs)], cwd=KIT,
                            capture_output=True, text=True, timeout=60)
     assert built.returncode == 0, built.stderr
-    graded = subprocess.run(
-        [PYTHON, "-m", "grader", "grade", str(subs), "01", "-o", str(out)], cwd=KIT,
-        capture_output=True, text=True, timeout=900,
-        env={"PATH": "/usr/local/bin:/usr/bin:/bin", "PYTHONPATH": str(KIT),
-             "TMPDIR": str(scratch)})
+    graded = socklab("grade", str(subs), "01", "-o", str(out), env={"TMPDIR": str(scratch)},
+                     timeout=900)
     assert graded.returncode == 0, graded.stdout + graded.stderr
     rows = {r["student"]: r for r in csv.DictReader(open(out / "gradebook.csv", newline=""))}
     full = LAB.max_points

@@ -254,22 +254,16 @@ def test_a_class_runs_each_labs_tests_side_by_side(tmp_path: Path) -> None:
 SCHEDULER = """
 set -e   # as Bats runs setup_file, which starts the scheduler
 source "$1/labs/lib/prerun.bash"
-PRERUN_DIR=$2
-BATS_TEST_TIMEOUT=$3
+BATS_FILE_TMPDIR=$2 BATS_TEST_TIMEOUT=$3 SOCKLAB_TEST_JOBS=2
 teardown() { :; }
-names=()
-for i in $(seq 1 100); do eval "instant$i() { :; }"; names+=("instant$i"); done
+tests_to_run=()
+for i in $(seq 1 100); do eval "instant$i() { :; }"; tests_to_run+=("instant$i"); done
 slow1() { echo "slow1 ${EPOCHREALTIME/./}"; sleep 1; echo "slow1 ${EPOCHREALTIME/./}"; }
 slow2() { echo "slow2 ${EPOCHREALTIME/./}"; sleep 1; echo "slow2 ${EPOCHREALTIME/./}"; }
 failing() { false; }
-names+=(slow1 slow2 failing)
-fifos=("$PRERUN_DIR/ended")
-for name in "${names[@]}"; do
-    mkdir "$PRERUN_DIR/$name"
-    fifos+=("$PRERUN_DIR/$name/done" "$PRERUN_DIR/$name/status-pipe")
-done
-mkfifo "${fifos[@]}"
-prerun_schedule 2 "${names[@]}"
+tests_to_run+=(slow1 slow2 failing)
+prerun_start   # the scheduler, in the background, as setup_file starts it
+wait
 """
 
 
@@ -280,11 +274,11 @@ def test_no_test_waits_out_its_limit_and_no_worker_idles(tmp_path: Path) -> None
     limit_s = 20
     script = tmp_path / "scheduler.bash"
     script.write_text(SCHEDULER)
-    records = tmp_path / "records"
-    records.mkdir()
-    done = subprocess.run(["bash", str(script), str(KIT), str(records), str(limit_s)],
+    done = subprocess.run(["bash", str(script), str(KIT), str(tmp_path), str(limit_s)],
                           capture_output=True, text=True, timeout=BATS_DEADLINE_S)
     assert done.returncode == 0, done.stdout + done.stderr
+    records = tmp_path / "prerun"
+    assert (records / "failing" / "status").is_file(), f"prerun did not start: {done.stderr}"
     for test in sorted(records.iterdir()):
         if test.is_dir():
             status = "1" if test.name == "failing" else "0"
