@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -21,10 +22,10 @@ TEST_TIMEOUT_S = 3     # the fake file's BATS_TEST_TIMEOUT: [hang] must be stopp
 
 # A lab whose tests stamp when they start and end (LOG), so the order they ran in can be read.
 FAKE_BATS = f"""
+BATS_TEST_TIMEOUT={TEST_TIMEOUT_S}   # before the library loads, as each lab sets its own
 load ../../lib/socklab
 
 PROGRAMS=(server)
-BATS_TEST_TIMEOUT={TEST_TIMEOUT_S}
 SOLO_TESTS=(alone)
 FIRST_TESTS=(last)
 
@@ -85,23 +86,24 @@ Run = tuple[Results, str, Path]            # the results, the whole output, the 
 RESULT = re.compile(r"^(ok|not ok) \d+ \[([\w-]+)\][^#]*(# (skip|timeout).*)?$")
 
 
-def fake_lab(root: Path) -> Path:
-    """A kit with the real labs/lib and one lab of the tests above; returns its Bats file."""
+def fake_lab(root: Path, text: str = FAKE_BATS) -> Path:
+    """A kit with the real labs/lib and one lab of the tests in `text` (by default, those
+    above); returns its Bats file."""
     tests = root / "labs" / "00-fake" / "tests"
     tests.mkdir(parents=True)
     (root / "labs" / "lib").symlink_to(KIT / "labs" / "lib")
-    (tests / "fake.bats").write_text(FAKE_BATS)
+    (tests / "fake.bats").write_text(text)
     impl = root / "impl"
     impl.mkdir()
     (impl / "server.c").write_text("int main(void) { return 0; }\n")
     return tests / "fake.bats"
 
 
-def run_bats(tmp: Path, jobs: int | None) -> Run:
-    """Runs the fake lab with SOCKLAB_TEST_JOBS=jobs (None: unset, Bats alone): {id: (verdict,
-    its message)}, the whole output, and the stamps' log."""
+def run_bats(tmp: Path, jobs: int | None, text: str = FAKE_BATS) -> Run:
+    """Runs the fake lab of `text` with SOCKLAB_TEST_JOBS=jobs (None: unset, Bats alone):
+    {id: (verdict, its message)}, the whole output, and the stamps' log."""
     root = tmp / f"jobs{jobs}"
-    bats_file = fake_lab(root)
+    bats_file = fake_lab(root, text)
     log = root / "log"
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LOG": str(log),
            "SOCKLAB_IMPL": str(root / "impl"), "SOCKLAB_REF": "none"}
@@ -186,10 +188,9 @@ def test_a_test_past_its_limit_is_stopped_and_what_it_started_is_killed(
         results, out, log = runs[jobs]
         verdict, text = results["hang"]
         assert verdict.startswith("not ok"), out
-        # prerun's watchdog or, when the test's replay started before its body, Bats' own
-        # timer (the same limit) says so first: either way the test fails as timed out
-        assert f"stopped after {TEST_TIMEOUT_S} s" in text or \
-            f"timeout after {TEST_TIMEOUT_S}s" in text, out
+        # Bats' own timer alone; side by side, prerun's (a replay has none of Bats')
+        assert (f"timeout after {TEST_TIMEOUT_S}s" if jobs is None else
+                f"stopped after {TEST_TIMEOUT_S} s") in text, out
         assert not process_alive(int(Path(f"{log}.left").read_text())), \
             f"jobs={jobs}: the process [hang] started is still running"
 
@@ -301,3 +302,60 @@ def test_every_grade_that_counts_runs_tests_side_by_side(tmp_path: Path) -> None
     assert config.build_dir == tmp_path / "scratch" / "build" and not config.keep_builds
     assert config.tests_dirs == ("tests", "hidden") and config.reference
     assert runner.grading_config(tmp_path, tmp_path, hidden=False).tests_dirs == ("tests",)
+
+
+# Quick tests, replayed: Bats 1.8's watchdog of a test (a subshell that starts `sleep LIMIT`,
+# then sets the trap by which it is stopped) raced with a replay that ended first, and the
+# orphaned `sleep` kept Bats' report open: the run ended only at the limit.
+QUICK_LIMIT_S = 40
+# Each teardown (the replay's, and prerun_one's after the body) logs the pid of Bats' watchdog
+# of the test, if any: the race needs a busy machine to show, the watchdog's start does not.
+QUICK_BATS = f"""
+BATS_TEST_TIMEOUT={QUICK_LIMIT_S}
+load ../../lib/socklab
+PROGRAMS=(server)
+teardown() {{ echo "watchdog ${{BATS_killer_pid:-none}}" >>"$LOG"; }}
+""" + "".join(f'@test "[quick{i}] passes at once" {{ true; }}\n' for i in range(40))
+
+
+def test_quick_tests_end_the_run_at_once(tmp_path: Path) -> None:
+    """No replayed test starts Bats' watchdog, nor leaves anything that holds the run until
+    its limit."""
+    started = time.monotonic()
+    results, out, log = run_bats(tmp_path, 2, QUICK_BATS)
+    took = time.monotonic() - started
+    assert all(verdict == "ok" for verdict, _ in results.values()) and len(results) == 40, out
+    watchdogs = log.read_text().split()[1::2]
+    assert len(watchdogs) >= 40 and set(watchdogs) == {"none"}, \
+        f"Bats started a watchdog for replayed tests: {watchdogs} (prerun_no_watchdog)"
+    assert took < QUICK_LIMIT_S / 2, f"40 tests that pass at once took {took:.0f} s: something " \
+        "held Bats' report until a time limit (labs/lib/prerun.bash: prerun_no_watchdog)"
+
+
+# A file whose scheduler is killed at once: tests it had not run have no record.
+KILLED_BATS = QUICK_BATS + """
+setup_file() {
+    prerun_start
+    kill -KILL "$(<"$PRERUN_DIR/scheduler.pid")"
+}
+"""
+
+
+def test_a_replay_without_a_record_fails_instead_of_waiting(tmp_path: Path) -> None:
+    """A replayed test has no watchdog of Bats': when the background run is gone without its
+    record, the test says so (within seconds), rather than wait forever."""
+    results, out, _ = run_bats(tmp_path, 2, KILLED_BATS)
+    failed = [text for verdict, text in results.values() if verdict == "not ok"]
+    assert len(results) == 40 and failed, out
+    assert all("ended without its result" in text for text in failed), out
+
+
+def test_each_lab_sets_its_time_limit_before_it_loads_the_library() -> None:
+    """labs/lib/socklab.bash reads BATS_TEST_TIMEOUT as it is loaded (prerun_no_watchdog): a
+    limit set after the `load` line would bring back Bats' watchdog for every replayed test."""
+    for bats_file in sorted(KIT.glob("labs/*/*/*.bats")):
+        lines = bats_file.read_text().splitlines()
+        first_load = next(i for i, line in enumerate(lines) if line.startswith("load "))
+        late = [i + 1 for i, line in enumerate(lines)
+                if "BATS_TEST_TIMEOUT=" in line and i > first_load]
+        assert not late, f"{bats_file}: BATS_TEST_TIMEOUT set on line {late} after `load`"

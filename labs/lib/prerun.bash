@@ -19,6 +19,8 @@
 #   each @test   setup calls prerun_replay: it waits for its test's record and reports it as
 #                the test's own: its output, then pass, fail or skip. Results still come in
 #                the file's order, each as soon as it and those before it are known.
+#                Such a test runs none of its own code, so Bats neither times it nor traces it
+#                (prerun_no_watchdog, prerun_replay): its limit is its body's, enforced here.
 #   teardown_file  prerun_stop: nothing a test started outlives the file.
 #
 # Every test keeps its own folder, ports (session.py hands out each port once per run) and
@@ -143,6 +145,11 @@ prerun_one() {
     fi
     wait "$body" 2>/dev/null || true   # a plain wait on one pid: bash keeps its status
     exec {pipe}>&-
+    if [[ $status == "$PRERUN_TIMED_OUT" ]]; then
+        tr_printf 'the test was stopped after %s s (is something waiting forever?)' \
+            "${BATS_TEST_TIMEOUT:-60}" >>"$dir/output"
+        echo >>"$dir/output"
+    fi
     BATS_TEST_TMPDIR=$dir/tmp teardown   # whatever the body left running: its process groups
     finished=${EPOCHREALTIME/./}
     echo $(( (finished - started) / 1000 )) >"$dir/ms"
@@ -175,14 +182,45 @@ prerun_kill() {
     kill -KILL "$1" 2>/dev/null || true
 }
 
+# prerun_replaying: whether this Bats process is a test whose body runs in the background
+# (prerun_one), so that it only replays the record (prerun_replay).
+prerun_replaying() {
+    [[ -z ${PRERUN_BODY:-} && -n ${PRERUN_DIR:-} && -n ${BATS_TEST_NAME:-} \
+       && -d $PRERUN_DIR/$BATS_TEST_NAME ]]
+}
+
+# prerun_no_watchdog: from socklab.bash, as a test file loads it (a file sets its own
+# BATS_TEST_TIMEOUT before that: tests/test_prerun.py checks). A test that replays a record
+# unsets BATS_TEST_TIMEOUT, so that Bats starts no watchdog for it: its body has the limit
+# (prerun_one), and the watchdog raced with such a quick test. Bats 1.8 starts it as a
+# subshell that runs `sleep LIMIT` and only then sets the trap by which Bats stops it, so a
+# test that ended first killed the subshell and left its `sleep`, holding Bats' report open:
+# the lab's run waited out the whole limit (60 s) after its last test.
+prerun_no_watchdog() {
+    if prerun_replaying; then unset BATS_TEST_TIMEOUT; fi
+    return 0
+}
+
 # prerun_replay: from setup. When this test ran in the background, waits for its record and
 # ends the test with it (it never returns); otherwise returns, and the test runs here.
 prerun_replay() {
-    [[ -z ${PRERUN_BODY:-} && -n ${PRERUN_DIR:-} && -d $PRERUN_DIR/$BATS_TEST_NAME ]] \
-        || return 0
-    local dir=$PRERUN_DIR/$BATS_TEST_NAME wake status ms reason
+    prerun_replaying || return 0
+    # Bats' DEBUG trap records a stack trace before every command of the test (here, and in
+    # teardown): of no use to a record, whose own messages say what failed.
+    trap - DEBUG
+    local dir=$PRERUN_DIR/$BATS_TEST_NAME wake status ms reason scheduler
     exec {wake}<>"$dir/done"   # opened before the check: a wake-up after it is not lost
+    slurp scheduler "$PRERUN_DIR/scheduler.pid"
     while [[ ! -f $dir/status ]]; do
+        # No watchdog of Bats' times this wait (prerun_no_watchdog): should the scheduler be
+        # gone without a record (killed), the test fails rather than waits forever.
+        if [[ -n $scheduler ]] && ! kill -0 "$scheduler" 2>/dev/null; then
+            [[ -f $dir/status ]] && break   # it recorded the test just before it ended
+            exec {wake}>&-
+            tr_printf 'the test ran in the background, which ended without its result (a socklab bug)'
+            echo
+            return 1
+        fi
         read -r -t 5 -u "$wake" _ || true   # woken by prerun_one; 5 s: a lost wake-up costs 5 s
     done
     exec {wake}>&-
@@ -198,11 +236,6 @@ prerun_replay() {
     if [[ $status == 0 ]]; then
         BATS_TEST_COMPLETED=1   # what Bats checks to say `ok`; teardown still runs
         exit 0
-    fi
-    if [[ $status == "$PRERUN_TIMED_OUT" ]]; then
-        tr_printf 'the test was stopped after %s s (is something waiting forever?)' \
-            "${BATS_TEST_TIMEOUT:-60}"
-        echo
     fi
     return 1   # the test failed in the background: its messages are above
 }

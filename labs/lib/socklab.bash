@@ -56,7 +56,9 @@ USAGE_DEADLINE_S=5        # a program given bad arguments should stop at once
 BUILD_WAIT_S=300          # the longest a test waits for the sanitizer build (its own timeout
                           # is usually shorter: a build is seconds, even on a loaded machine)
 LINES_SHOWN=40            # lines of output compared line by line in a failure message
-export BATS_TEST_TIMEOUT="${BATS_TEST_TIMEOUT:-60}"   # no test may hang the run
+# No test may hang the run. A test file that needs longer sets BATS_TEST_TIMEOUT before it
+# loads this file.
+export BATS_TEST_TIMEOUT="${BATS_TEST_TIMEOUT:-60}"
 
 # --- messages in the student's language -----------------------------------------------------
 # Failure messages speak English or Korean, as the grader does (grader/i18n.py): SOCKLAB_LANG
@@ -365,6 +367,7 @@ socklab_build_wait() {
 # built (lab 08: lab 06's reference) defines setup_file_builds, which runs just before they
 # start; it does not write a setup_file of its own.
 source "$SOCKLAB_LIB/prerun.bash"
+prerun_no_watchdog
 setup_file() {
     harness_start
     socklab_build_all

@@ -3,6 +3,10 @@
 # labs/labs.toml (points, hints). Test files and the relay's faults come from a seed:
 # SOCKLAB_SEED=N changes both, and replays a failure.
 
+# Each test's limit: above LOSSY_DEADLINE_S (below), with room for the checks. Set before the
+# library is loaded, which reads it (labs/lib/prerun.bash: prerun_no_watchdog).
+export BATS_TEST_TIMEOUT=90
+
 load ../../lib/socklab
 load ../../lib/filelab
 
@@ -19,7 +23,6 @@ FIRST_TESTS=(no-server)
 # The lossy link's limit (docs/contract.md): 256 KiB through it within LOSSY_DEADLINE_S. A
 # sender with a fixed 500 ms retransmission timeout, slow but correct, needs 15 to 25 s.
 LOSSY_DEADLINE_S=50
-export BATS_TEST_TIMEOUT=90   # above LOSSY_DEADLINE_S, with room for the checks
 
 # The 16 MiB test runs client and server on CPU 0 only. Pinned together, they take turns on
 # one CPU: a sender that does not wait for acknowledgements fills the receiver's socket

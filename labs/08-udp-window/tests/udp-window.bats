@@ -5,6 +5,10 @@
 # cross tests and the yardstick of the speed test; without it (a student release), those
 # tests skip.
 
+# Each test's limit: above the longest session, with room for the checks. Set before the
+# library is loaded, which reads it (labs/lib/prerun.bash: prerun_no_watchdog).
+export BATS_TEST_TIMEOUT=150
+
 load ../../lib/socklab
 load ../../lib/filelab
 
@@ -13,7 +17,6 @@ load ../../lib/filelab
 LOSSY=(--drop 0.05 --dup 0.05 --reorder 0.05 --drop-nth DONE:1:c2s)
 LOSSY_SEEDS=3          # [lossy] moves one file through each of this many seeds at once
 LOSSY_DEADLINE_S=60    # 4 MiB through the lossy link; the reference takes 1-3 s
-export BATS_TEST_TIMEOUT=150   # above the longest session, with room for the checks
 # Tests that run alone when a lab's tests run side by side (prerun.bash): their verdicts are
 # speeds against the reference measured in the same test, or a retransmission's timing.
 SOLO_TESTS=(speed speed-lossy fast-retransmit)

@@ -7,13 +7,16 @@
 # test's id; the scenario's docstring says what it does, step by step. The server serves
 # WORK/root; WORK/secret.txt is outside ROOT, where no request may reach.
 
+# Each test's limit: 32 MiB each way with stop-and-wait clients, or Valgrind, take longer than
+# other labs' tests. Set before the library is loaded, which reads it (labs/lib/prerun.bash:
+# prerun_no_watchdog).
+export BATS_TEST_TIMEOUT=$(( ${BATS_TEST_TIMEOUT:-0} > 120 ? BATS_TEST_TIMEOUT : 120 ))
+
 load ../../lib/socklab
 
 PROGRAMS=(server)          # a server only: there is no client.c in this lab
 PROTO=udp
 SERVER_ARGS=('{port}' root)
-# 32 MiB each way with stop-and-wait clients, or Valgrind, take longer than other labs' tests.
-BATS_TEST_TIMEOUT=$(( BATS_TEST_TIMEOUT > 120 ? BATS_TEST_TIMEOUT : 120 ))
 # Tests that run alone when a lab's tests run side by side (prerun.bash): [timeout] times
 # when DATA is sent again.
 SOLO_TESTS=(timeout)
