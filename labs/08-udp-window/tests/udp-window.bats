@@ -50,7 +50,13 @@ RESEND_MAX_MS=35
 # (other tests, other labs graded at the same time) slows single runs, not every run, and
 # favours the stop-and-wait pair, which sleeps more (the reference measured 2.3x with the
 # load at 27 on 2 CPUs). A stop-and-wait client scores about 1.
+# A pair below the mark after SPEED_RUNS, but not below half of it, gets more turns, up to
+# SPEED_RUNS_MAX in all: a loaded machine (two graders of two labs each) once held a pair as
+# fast as the reference's to 1.29x over three. More turns cannot lift a slow pair: each side
+# keeps its best, the mark stays: a stop-and-wait pair stays about 1. (Half the mark is not
+# load: a sender that waits for its timer at every loss, about a tenth, gets no more turns.)
 SPEED_RUNS=3
+SPEED_RUNS_MAX=8
 SPEEDUP_MIN=1.5
 # [speed-lossy]: the contract asks that 1% loss each way keep half of the speed through the
 # same relay without loss; the test asks for LOSSY_SPEED_MIN, best run against best run of
@@ -61,6 +67,21 @@ LOSSY_SPEED_MIN=0.35
 
 REF06=none   # lab 06's reference: beside this lab's, wherever the grader keeps the solutions
 [[ $REF == none ]] || REF06=${REF%/*}/06-udp-done
+
+# speed_turns_left RUN RATIO MIN: whether a speed test takes turn RUN, its ratio so far being
+# RATIO against the mark MIN: the first SPEED_RUNS always, then more only while below the mark
+# but not below half of it.
+speed_turns_left() {
+    (( $1 <= SPEED_RUNS )) && return 0
+    (( $1 <= SPEED_RUNS_MAX )) &&
+        awk -v r="$2" -v min="$3" 'BEGIN { exit !(r < min && r >= min / 2) }'
+}
+
+# ratio VAR A B: VAR becomes A / B with two decimals (0 when B is not above 0).
+ratio() {
+    local -n _ratio=$1
+    _ratio=$(awk -v a="$2" -v b="$3" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+}
 
 # keep_least VAR SECONDS: VAR becomes SECONDS when it is empty or larger.
 keep_least() {
@@ -323,9 +344,10 @@ ahead_why() {
 @test "[speed] 16 MiB go at least ${SPEEDUP_MIN}x as fast as with lab 06's stop-and-wait pair" {
     require_build impl
     use_lab06_ref
-    local run sides seconds best_ref="" best_impl="" times=""
+    local run sides seconds best_ref="" best_impl="" times="" speedup=0
     random_file 16M
-    for (( run = 1; run <= SPEED_RUNS; run++ )); do
+    for (( run = 1; run <= SPEED_RUNS_MAX; run++ )); do
+        speed_turns_left "$run" "$speedup" "$SPEEDUP_MIN" || break
         for sides in ref impl; do
             session "$sides" "$sides" --deadline 60
             assert_transfer
@@ -335,10 +357,8 @@ ahead_why() {
             else keep_least best_impl "$seconds"
             fi
         done
+        ratio speedup "$best_ref" "$best_impl"
     done
-    local speedup
-    speedup=$(awk -v r="$best_ref" -v i="$best_impl" \
-        'BEGIN { printf "%.2f", (i > 0 ? r / i : 0) }')
     awk -v s="$speedup" -v min="$SPEEDUP_MIN" 'BEGIN { exit !(s >= min) }' || fail "$(tr_printf \
 "your pair moved 16 MiB in %s s at best, lab 06's reference pair in %s s: %sx as fast, and at \
 least %sx is expected (the contract: 4x). Every run, in seconds:" "$best_impl" "$best_ref" \
@@ -347,23 +367,24 @@ least %sx is expected (the contract: 4x). Every run, in seconds:" "$best_impl" "
 
 @test "[speed-lossy] through 1% loss each way, the transfer keeps its speed" {
     require_build impl
-    local clean="" lossy="" run
+    local clean="" lossy="" run kept=0
     random_file 16M
-    for (( run = 1; run <= SPEED_RUNS; run++ )); do   # in turns, best against best: see above
+    # in turns, best against best, more turns while below the mark: see above
+    for (( run = 1; run <= SPEED_RUNS_MAX; run++ )); do
+        speed_turns_left "$run" "$kept" "$LOSSY_SPEED_MIN" || break
         session impl impl --deadline 60 --relay "$(relay_cmd udp)"
         assert_transfer
         keep_least clean "$(client_seconds)"
         session impl impl --deadline 60 --relay "$(relay_cmd udp --drop 0.01)"
         assert_transfer
         keep_least lossy "$(client_seconds)"
+        ratio kept "$clean" "$lossy"
     done
-    local kept
-    kept=$(awk -v c="$clean" -v l="$lossy" 'BEGIN { printf "%.2f", (l > 0 ? c / l : 0) }')
     awk -v k="$kept" -v min="$LOSSY_SPEED_MIN" 'BEGIN { exit !(k >= min) }' || fail "$(tr_printf \
 "16 MiB took %s s through the relay without loss and %s s through it at 1%% loss each way \
 (the best of %s runs each): the lossy transfer kept %s of the speed, and at least %s is expected \
 (the contract: 0.5). Are losses repaired by fast retransmit, or does each wait for the timer?" \
-        "$clean" "$lossy" "$SPEED_RUNS" "$kept" "$LOSSY_SPEED_MIN"; session_context)"
+        "$clean" "$lossy" "$(( run - 1 ))" "$kept" "$LOSSY_SPEED_MIN"; session_context)"
 }
 
 @test "[port-in-use] server on a port in use reports the error and exits 1" {
