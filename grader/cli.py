@@ -17,7 +17,7 @@ from grader.cli_export import add_export_parsers
 from grader.i18n import _
 from grader.report import LiveReport, report_start, text_report, write_json
 from grader.results import LabResult
-from grader.runner import (RunConfig, default_jobs, grading_config, labs_at_once,
+from grader.runner import (RunConfig, grading_config, grading_jobs, labs_at_once,
                            longest_first, run_lab, sandboxed, student_jobs)
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
@@ -114,8 +114,9 @@ def add_grade_parser(commands: argparse._SubParsersAction) -> None:  # type: ign
                        help=_("labs to grade, e.g. 01 (default: all)"))
     grade.add_argument("-o", "--out", type=Path, default=Path("out"),
                        help=_("folder for the gradebook and reports (default: out/)"))
-    grade.add_argument("-j", "--jobs", type=int, default=default_jobs(),
-                       help=_("student × lab runs at once (default: the number of cores)"))
+    grade.add_argument("-j", "--jobs", type=int, default=grading_jobs(),
+                       help=_("student × lab runs at once (default: one more than the "
+                              "number of cores)"))
     grade.add_argument("--hidden", action="store_true", help=_("also run the hidden tests"))
     grade.add_argument("--show-hidden-details", action="store_true",
                        help=_("show hidden tests' failure reasons in the reports"))

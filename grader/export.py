@@ -35,7 +35,7 @@ from grader.i18n import _
 from grader.intake import SubmissionError, take_in
 from grader.manifest import Manifest
 from grader.results import FAIL, OK, SKIP, LabResult, failed_everything
-from grader.runner import default_jobs, grading_config, run_lab, sandboxed
+from grader.runner import grading_config, grading_jobs, run_lab, sandboxed
 
 DEFAULT_ROOT = "/autograder"
 HIDDEN_VISIBILITIES = ("after_published", "after_due_date", "hidden")
@@ -204,7 +204,7 @@ def run_autograder(root: Path, labs: list[str] | None = None,
                     grading_config(intake.root, Path(scratch), hidden=True), manifest.root)
                 for line in warnings:   # in the autograder's output, which the staff see
                     print(f"socklab: {line}", file=sys.stderr)
-                workers = jobs or default_jobs()
+                workers = jobs or grading_jobs()
                 with ThreadPoolExecutor(max_workers=workers) as pool:
                     results += pool.map(lambda lab: run_lab(manifest, lab, config), runs)
         order = [lab.name for lab in chosen]

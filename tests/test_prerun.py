@@ -6,6 +6,7 @@ started outlives the run."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import time
@@ -359,3 +360,14 @@ def test_each_lab_sets_its_time_limit_before_it_loads_the_library() -> None:
         late = [i + 1 for i, line in enumerate(lines)
                 if "BATS_TEST_TIMEOUT=" in line and i > first_load]
         assert not late, f"{bats_file}: BATS_TEST_TIMEOUT set on line {late} after `load`"
+
+
+def test_a_grade_keeps_one_more_run_going_than_the_cores(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A grade's runs mostly wait: `socklab grade` (and Gradescope's run) keep one more going
+    than the cores, unless told (`-j`)."""
+    monkeypatch.setattr(runner, "default_jobs", lambda: 2)     # 2 cores
+    assert runner.grading_jobs() == 3
+    from grader.cli import parse
+    assert parse(["grade", "class"]).jobs == len(os.sched_getaffinity(0)) + 1
+    assert parse(["grade", "class", "-j", "1"]).jobs == 1

@@ -8,7 +8,7 @@ stays flat while N doubles.
     tests/bench/class_bench.py [--sizes 25 50 100] [--labs 01 ...] [-j JOBS]
 
 By default it grades every lab; `--labs 01` measures one lab, which is enough to see the
-shape in a few minutes. `-j` defaults to the number of cores, as `socklab grade` does.
+shape in a few minutes. `-j` defaults to `socklab grade`'s own default (one more than the cores).
 Every copy must earn full marks: otherwise it names each test a copy lost, with its reason,
 keeps the outputs and exits 1 (docs/instructor-guide.md, "How long grading takes", has the
 figures and why more runs than cores is not advised).
@@ -44,14 +44,16 @@ def lost_points(out: Path) -> list[str]:
     return lost
 
 
-def grade(size: int, labs: list[str], jobs: int, scratch: Path) -> tuple[float, list[str]]:
+def grade(size: int, labs: list[str], jobs: int | None,
+          scratch: Path) -> tuple[float, list[str]]:
     """Grades `size` copies; returns the time it took and what any copy lost."""
     subs = scratch / f"class-{size}"
     for number in range(size):
         shutil.copytree(KIT / "solutions", subs / f"student-{number:03d}")
     out = scratch / f"out-{size}"
     started = time.monotonic()
-    done = subprocess.run([str(KIT / "socklab"), "grade", str(subs), *labs, "-j", str(jobs),
+    chosen_jobs = ["-j", str(jobs)] if jobs else []
+    done = subprocess.run([str(KIT / "socklab"), "grade", str(subs), *labs, *chosen_jobs,
                            "-o", str(out)],
                           capture_output=True, text=True)
     elapsed = time.monotonic() - started
@@ -65,10 +67,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[25, 50, 100])
     parser.add_argument("--labs", nargs="*", default=[])
-    parser.add_argument("-j", "--jobs", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("-j", "--jobs", type=int, default=None)
     args = parser.parse_args()
     print(f"grading copies of the complete student, labs: {' '.join(args.labs) or 'all'}, "
-          f"{args.jobs} at once, on {len(os.sched_getaffinity(0))} cores")
+          f"{args.jobs or 'the default number of runs'} at once, "
+          f"on {len(os.sched_getaffinity(0))} cores")
     print(f"{'students':>8}  {'total':>9}  {'per submission':>14}  {'vs. smallest':>12}")
     base = None
     scratch = Path(tempfile.mkdtemp(prefix="socklab-bench-"))
