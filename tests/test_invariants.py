@@ -16,6 +16,8 @@ import filecmp
 import shutil
 import socket
 import subprocess
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -31,6 +33,10 @@ LABS = [lab.name for lab in MANIFEST.labs]
 BROKEN = sorted((KIT / "tests" / "broken").glob("*/*.patch"))
 VARIANTS = sorted((KIT / "tests" / "variants").glob("*/*.patch"))
 RUNS = Path(__import__("tempfile").mkdtemp(prefix="socklab-invariants-"))
+# Grader runs kept going at once. One run (`socklab test`: a lab a core, four of its tests side
+# by side) leaves the 2 cores about half idle, its tests mostly waiting; the later rounds hold
+# two or three labs. Two at once fill the cores, as a class's grade does (runner.grading_jobs).
+RUNS_AT_ONCE = 2
 
 
 @dataclass(frozen=True)
@@ -50,18 +56,50 @@ def read_broken(patch: Path) -> Broken:
                   frozenset(header.get("Expect-fail", "").split()), patch)
 
 
+Results = dict[str, dict[str, Any]]     # a grader run's labs by name
+POOL = ThreadPoolExecutor(max_workers=RUNS_AT_ONCE, thread_name_prefix="invariants")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def pool_stops_with_the_module() -> Iterator[None]:
+    """Runs not yet started are dropped when the module ends (a failure under -x, say)."""
+    yield
+    POOL.shutdown(wait=False, cancel_futures=True)
+
+
 @cache
-def graded(tree: str) -> dict[str, dict[str, Any]]:
-    """Grades every lab of solutions/ or skeletons/ once for the whole session."""
+def scheduled() -> dict[tuple[str, int], Future[Results]]:
+    """Every grader run of this module, started RUNS_AT_ONCE at a time in the order the tests
+    ask for them: the reference, the skeleton, then the rounds of broken and of correct
+    variants. Each test waits for its own run's results."""
+    runs: list[tuple[tuple[str, int], Callable[[], Results]]] = [
+        (("solutions", 0), lambda: run_tree("solutions")),
+        (("skeletons", 0), lambda: run_tree("skeletons")),
+    ]
+    for kind in ("broken", "variants"):
+        rounds = max(len(patches) for patches in by_lab(kind).values())
+        runs += [((kind, k), lambda kind=kind, k=k: run_patched(kind, k)) for k in range(rounds)]
+    return {key: POOL.submit(work) for key, work in runs}
+
+
+def graded(tree: str) -> Results:
+    """Every lab of solutions/ or skeletons/, graded once for the whole session."""
+    return scheduled()[(tree, 0)].result()
+
+
+def graded_patched(kind: str, round_number: int) -> Results:
+    """Patched references (kind: "broken" or "variants") are graded in rounds: round k holds
+    the k-th patch of every lab, so that one grader run tests several labs in parallel."""
+    return scheduled()[(kind, round_number)].result()
+
+
+def run_tree(tree: str) -> Results:
     code, data, out = grade(KIT / tree, [], RUNS / f"{tree}.json", "--hidden")
     assert data, f"socklab test --impl {tree} wrote no results:\n{out}"
     return {lab["name"]: lab for lab in data["labs"]}
 
 
-@cache
-def graded_patched(kind: str, round_number: int) -> dict[str, dict[str, Any]]:
-    """Patched references (kind: "broken" or "variants") are graded in rounds: round k holds
-    the k-th patch of every lab, so that one grader run tests several labs in parallel."""
+def run_patched(kind: str, round_number: int) -> Results:
     tree = RUNS / f"{kind}-{round_number}"
     labs = []
     for lab, patches in by_lab(kind).items():
