@@ -307,7 +307,7 @@ def test_every_grade_that_counts_runs_tests_side_by_side(tmp_path: Path) -> None
 
 # Quick tests, replayed: Bats 1.8's watchdog of a test (a subshell that starts `sleep LIMIT`,
 # then sets the trap by which it is stopped) raced with a replay that ended first, and the
-# orphaned `sleep` kept Bats' report open: the run ended only at the limit.
+# `sleep` ran on and kept Bats' report open: the run ended only at the limit.
 QUICK_LIMIT_S = 40
 # Each teardown (the replay's, and prerun_one's after the body) logs the pid of Bats' watchdog
 # of the test, if any: the race needs a busy machine to show, the watchdog's start does not.

@@ -194,8 +194,8 @@ prerun_replaying() {
 # unsets BATS_TEST_TIMEOUT, so that Bats starts no watchdog for it: its body has the limit
 # (prerun_one), and the watchdog raced with such a quick test. Bats 1.8 starts it as a
 # subshell that runs `sleep LIMIT` and only then sets the trap by which Bats stops it, so a
-# test that ended first killed the subshell and left its `sleep`, holding Bats' report open:
-# the lab's run waited out the whole limit (60 s) after its last test.
+# test that ended first signalled it before that trap was set, and its `sleep` ran on, holding
+# Bats' report open: the lab's run waited out the whole limit (60 s) after its last test.
 prerun_no_watchdog() {
     if prerun_replaying; then unset BATS_TEST_TIMEOUT; fi
     return 0
