@@ -113,10 +113,14 @@ tr_printf() {
 }
 
 # Compiler flags. The contract asks for a warning-free build under gcc and clang; the
-# sanitizer build checks memory and undefined behaviour at run time.
+# sanitizer build checks memory and undefined behaviour at run time. It is built as the labs'
+# hints tell a student to build it by hand (gcc -std=c11 -g -fsanitize=address,undefined),
+# without optimisation, so that a report reproduced by hand is the report the test saw; only
+# -fno-sanitize-recover=undefined is added, so that undefined behaviour ends the program, as an
+# AddressSanitizer error does. (At -O1 each program took ~0.045 CPU-s more to build, and found
+# nothing more: the patches of tests/broken/ are caught alike.)
 CFLAGS_STRICT=(-std=c11 -Wall -Wextra -Werror -g)
-CFLAGS_SANITIZE=(-std=c11 -g -O1 -fno-omit-frame-pointer
-                 -fsanitize=address,undefined -fno-sanitize-recover=undefined)
+CFLAGS_SANITIZE=(-std=c11 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined)
 
 # The lab's programs, each built from its NAME.c: a lab is a server and a client, except lab
 # 09, whose clients are real TFTP programs (its Bats file sets PROGRAMS=(server)).
