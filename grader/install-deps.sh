@@ -6,10 +6,11 @@
 # As root it runs apt-get; otherwise it prints the exact command to run and exits 1.
 set -eu
 
-# tftp-hpa, atftp and curl: lab 09's tests use real TFTP clients
+# tftp-hpa, atftp and curl: lab 09's tests use real TFTP clients; bash-builtins: mkdir, mkfifo
+# and rm as builtins in the tests' shells (labs/lib/socklab.bash)
 core="gcc clang make libc6-dev valgrind strace bats bats-support bats-assert python3
       netcat-openbsd socat patch iproute2 procps bubblewrap util-linux tftp-hpa atftp curl
-      gettext gettext-base"
+      gettext gettext-base bash-builtins"
 test="python3-pytest chromium"       # chromium: the class report is checked in a real browser
 # atftpd conflicts with tftpd-hpa (both are in.tftpd): tests/bench/tftp_bench.sh runs it from
 # its .deb (apt-get download), and needs only its libraries installed.

@@ -31,6 +31,39 @@ for _dir in ${BATS_LIB_PATH//:/ } /usr/lib/bats; do
 done
 unset _dir _part
 
+# A lab's tests make a few hundred folders and FIFOs, and remove as many files (Bats' own `rm`
+# of each test's output among them): about 1 ms of CPU each as a process of its own. Debian's
+# bash-builtins package has these commands as loadable builtins (grader/install-deps.sh
+# installs it); without it, coreutils' programs run as before. The builtins are not the same
+# in every case: `mkdir -p` fails when another process makes the same folder at that moment
+# (two builds, say), and -m MODE is cut by the umask (coreutils sets MODE as given). So a call
+# with -m goes to coreutils' command, and so does any call the builtin fails: coreutils' has the
+# last word (and the only message, under its usual name).
+# builtin_fits ARG...: whether the builtin may take these arguments (no -m among the options).
+builtin_fits() {
+    local arg
+    for arg; do
+        [[ $arg == -- || $arg != -* ]] && return 0
+        [[ $arg != -*m* ]] || return 1
+    done
+    return 0
+}
+if enable -f /usr/lib/bash/mkdir mkdir 2>/dev/null; then
+    mkdir() {
+        { builtin_fits "$@" && builtin mkdir "$@" 2>/dev/null; } ||
+            (exec -a mkdir /usr/bin/mkdir "$@")
+    }
+fi
+if enable -f /usr/lib/bash/mkfifo mkfifo 2>/dev/null; then
+    mkfifo() {
+        { builtin_fits "$@" && builtin mkfifo "$@" 2>/dev/null; } ||
+            (exec -a mkfifo /usr/bin/mkfifo "$@")
+    }
+fi
+if enable -f /usr/lib/bash/rm rm 2>/dev/null; then
+    rm() { builtin rm "$@" 2>/dev/null || (exec -a rm /usr/bin/rm "$@"); }
+fi
+
 # Bats loads this file again in every test's process, where each fork costs ~10 ms (its DEBUG
 # trap runs in the child too): paths come from parameter expansion, not $(cd ... && pwd).
 # Test files live in labs/NN-slug/tests/ or labs/NN-slug/hidden/ (BATS_TEST_DIRNAME is
@@ -148,7 +181,7 @@ harness_python() {
     local dir=${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR}/harness req arg name names wake status
     HARNESS_CALLS=$(( ${HARNESS_CALLS:-0} + 1 ))
     req=$dir/$BASHPID.$HARNESS_CALLS      # a background job has a BASHPID of its own
-    [[ -d $dir ]] || mkdir -p "$dir"
+    [[ -d $dir ]] || mkdir -p -m 0700 "$dir"   # its user's alone, and all in it
     compgen -e >"$req.names"              # the exported variables' names, without a fork
     mapfile -t names <"$req.names"
     {
@@ -156,7 +189,7 @@ harness_python() {
         for arg in "${@:2}"; do printf '%s\0' "$arg"; done
         for name in "${names[@]}"; do printf '%s=%s\0' "$name" "${!name}"; done
     } >"$req"
-    mkfifo -m 600 "$req.done"
+    mkfifo "$req.done"
     exec {wake}<>"$req.done"              # opened before asking: the wake-up cannot be lost
     printf '%s\n' "$req" >"$HARNESS_FIFO"  # one short line: written at once (PIPE_BUF)
     until [[ -f $req.status ]]; do
@@ -243,6 +276,21 @@ build_found() {
     fi
 }
 
+# build_tmp VAR: makes a new folder for a build, unfinished (named .tmp.*), and sets VAR to it.
+# Readable by everyone (0755), unlike mktemp -d's (0700): the sandbox shows a program its build
+# folder as it is, to the program's own unprivileged user (grader/sandbox-exec), which would
+# otherwise have to open it up before every program it starts. No process (builtins).
+build_tmp() {
+    local -n _bt_dir=$1
+    local try
+    mkdir -p "$BUILD_DIR"
+    for try in 1 2 3 4 5; do
+        _bt_dir=$BUILD_DIR/.tmp.$BASHPID.${SRANDOM:-$RANDOM}
+        mkdir -m 0755 -- "$_bt_dir" 2>/dev/null && return 0
+    done
+    mkdir -m 0755 -- "$_bt_dir"   # it fails again, and says why
+}
+
 # build_keep TMP NAME RC: files the finished build in TMP as NAME (see above) and prints its
 # folder. A parallel build of the same NAME may have won: then TMP goes and the winner stays.
 build_keep() {
@@ -265,8 +313,7 @@ build_variant() {
     local src=$1 variant=$2 key=${3:-} tmp program unit rc=0
     [[ -n $key ]] || key=$(build_key "$src")
     build_found "$key-$variant" && return
-    mkdir -p "$BUILD_DIR"
-    tmp=$(mktemp -d "$BUILD_DIR/.tmp.XXXXXX")
+    build_tmp tmp
     for program in "${PROGRAMS[@]}"; do
         if [[ ! -f "$src/$program.c" ]]; then
             { tr_printf '%s: no such file' "$src/$program.c"; echo; } >>"$tmp/log"
@@ -293,7 +340,7 @@ build_program() {
     build_found "$name" && return
     [[ $variant == clang ]] && compiler=clang
     [[ $variant == asan ]] && flags=("${CFLAGS_SANITIZE[@]}")
-    tmp=$(mktemp -d "$BUILD_DIR/.tmp.XXXXXX")
+    build_tmp tmp
     # The student's sources are compiled in the grader's sandbox too (an #include can name
     # any file): they and the output folder are all the compiler sees.
     # It gets a clean environment, like every program the tests start.
@@ -317,8 +364,7 @@ build_relay() {
     key=$(sha256sum <"$SOCKLAB_LIB/relay.c")
     key=${key:0:16}
     build_found "$key-relay" && return
-    mkdir -p "$BUILD_DIR"
-    tmp=$(mktemp -d "$BUILD_DIR/.tmp.XXXXXX")
+    build_tmp tmp
     gcc "${CFLAGS_STRICT[@]}" -O2 -o "$tmp/relay" "$SOCKLAB_LIB/relay.c" >>"$tmp/log" 2>&1 3>&- \
         || rc=1
     build_keep "$tmp" "$key-relay" "$rc"
@@ -364,6 +410,16 @@ socklab_build_all() {
 # socklab_build_wait: from teardown_file. No build outlives the file.
 socklab_build_wait() {
     [[ -z ${ASAN_BUILD_PID:-} ]] || wait "$ASAN_BUILD_PID" 2>/dev/null || true
+}
+
+# Bats 1.8 times each test with its get_mills_since_epoch, which runs `date` (twice a test:
+# 190 processes for six labs). Bash reads the same clock without one ($EPOCHREALTIME, in
+# microseconds; the separator is the locale's). Bats defines its own before it loads a test
+# file and calls it only after, as the test starts and ends: this one is used. A Bats that no
+# longer has the function never calls this one.
+get_mills_since_epoch() {
+    local now=${EPOCHREALTIME//[!0-9]/}
+    printf '%d\n' $(( now / 1000 ))
 }
 
 # Tests side by side (prerun.bash): the file's tests start together once the programs they run
