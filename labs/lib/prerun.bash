@@ -43,14 +43,16 @@ prerun_start() {
     # Every test's folder exists before setup_file returns: a test that finds its folder waits
     # for its record there, one that does not (a Bats we do not know) runs its body itself.
     # They appear all at once (a rename), or none does.
-    local staging=$PRERUN_DIR.new folders=() fifos=()
+    # Each test's harness folder (socklab.bash: harness_python) is made here too, private: one
+    # chmod for the file's tests, rather than a mkdir -m process in each.
+    local staging=$PRERUN_DIR.new private=() fifos=()
     fifos+=("$staging/ended")   # the scheduler's; `local` expands its words before it sets any
     for name in "${tests_to_run[@]}"; do
-        folders+=("$staging/$name/tmp")
+        private+=("$staging/$name/tmp/$HARNESS_FOLDER")
         fifos+=("$staging/$name/done" "$staging/$name/status-pipe")
     done
-    mkdir -p "${folders[@]}" && mkfifo "${fifos[@]}" && mv -T "$staging" "$PRERUN_DIR" \
-        || { unset PRERUN_DIR; return 0; }
+    mkdir -p "${private[@]}" && chmod 0700 "${private[@]}" && mkfifo "${fifos[@]}" \
+        && mv -T "$staging" "$PRERUN_DIR" || { unset PRERUN_DIR; return 0; }
     # fd 3 is Bats' report: a background job holding it would keep the formatter waiting.
     prerun_schedule "$jobs" "${tests_to_run[@]}" </dev/null >/dev/null 2>&1 3>&- &
     echo "$!" >"$PRERUN_DIR/scheduler.pid"

@@ -169,6 +169,8 @@ CLIENT_ARGS=(127.0.0.1 '{port}')
 PROTO=tcp
 ARGV_SEP=$'\x1f'   # joins a command line's words when it crosses to session.py as one argument
 
+HARNESS_FOLDER=harness    # a test's requests to the harness server, in its own folder
+
 # harness_python MODULE [ARG...]: runs the harness's labs/lib/MODULE.py (session, chatroom,
 # tftppeer, filecheck, relaylog): its main(ARGS), with this shell's folder and environment, its
 # output as this command's, its exit status as this command's status. Once setup_file has
@@ -182,10 +184,11 @@ harness_python() {
         PYTHONPATH=$SOCKLAB_LIB "$PYTHON" -m "$@"
         return
     fi
-    local dir=${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR}/harness req arg name names wake status
+    local dir=${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR}/$HARNESS_FOLDER req arg name names wake status
     HARNESS_CALLS=$(( ${HARNESS_CALLS:-0} + 1 ))
     req=$dir/$BASHPID.$HARNESS_CALLS      # a background job has a BASHPID of its own
-    [[ -d $dir ]] || mkdir -p -m 0700 "$dir"   # its user's alone, and all in it
+    # Its user's alone, and all in it (a test run in the background finds it made: prerun_start)
+    [[ -d $dir ]] || mkdir -p -m 0700 "$dir"
     compgen -e >"$req.names"              # the exported variables' names, without a fork
     mapfile -t names <"$req.names"
     {
@@ -314,7 +317,7 @@ build_keep() {
 # the folder. Each program is compiled on its own (build_program) and linked in: an edit of
 # server.c compiles the server again, and the client is taken as it was.
 build_variant() {
-    local src=$1 variant=$2 key=${3:-} tmp program unit rc=0
+    local src=$1 variant=$2 key=${3:-} tmp program unit rc=0 text
     [[ -n $key ]] || key=$(build_key "$src")
     build_found "$key-$variant" && return
     build_tmp tmp
@@ -325,8 +328,10 @@ build_variant() {
             continue
         fi
         unit=$(build_program "$src" "$program" "$variant")
-        cat -- "$unit/log" >>"$tmp/log" 2>/dev/null
-        [[ $(cat -- "$unit/status") == 0 ]] || rc=1
+        slurp text "$unit/log"           # the compiler's words (read here: no process)
+        [[ -z $text ]] || printf '%s\n' "$text" >>"$tmp/log"
+        slurp text "$unit/status"
+        [[ $text == 0 ]] || rc=1
         if [[ -e $unit/$program ]]; then     # a hard link: the same file, no copy
             ln -- "$unit/$program" "$tmp/$program" 2>/dev/null \
                 || cp -- "$unit/$program" "$tmp/$program"
