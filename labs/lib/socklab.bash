@@ -286,7 +286,8 @@ build_found() {
 # build_tmp VAR: makes a new folder for a build, unfinished (named .tmp.*), and sets VAR to it.
 # Readable by everyone (0755), unlike mktemp -d's (0700): the sandbox shows a program its build
 # folder as it is, to the program's own unprivileged user (grader/sandbox-exec), which would
-# otherwise have to open it up before every program it starts. No process (builtins).
+# otherwise have to open it up before every program it starts. (mkdir -m is coreutils' own, a
+# process, as mktemp was.)
 build_tmp() {
     local -n _bt_dir=$1
     local try
