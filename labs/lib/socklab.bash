@@ -48,20 +48,22 @@ builtin_fits() {
     done
     return 0
 }
+# builtin_or_coreutils COMMAND ARG...: COMMAND's builtin when it fits and succeeds, else
+# coreutils' COMMAND.
+builtin_or_coreutils() {
+    local command=$1
+    shift
+    { builtin_fits "$@" && builtin "$command" "$@" 2>/dev/null; } ||
+        (exec -a "$command" "/usr/bin/$command" "$@")
+}
 if enable -f /usr/lib/bash/mkdir mkdir 2>/dev/null; then
-    mkdir() {
-        { builtin_fits "$@" && builtin mkdir "$@" 2>/dev/null; } ||
-            (exec -a mkdir /usr/bin/mkdir "$@")
-    }
+    mkdir() { builtin_or_coreutils mkdir "$@"; }
 fi
 if enable -f /usr/lib/bash/mkfifo mkfifo 2>/dev/null; then
-    mkfifo() {
-        { builtin_fits "$@" && builtin mkfifo "$@" 2>/dev/null; } ||
-            (exec -a mkfifo /usr/bin/mkfifo "$@")
-    }
+    mkfifo() { builtin_or_coreutils mkfifo "$@"; }
 fi
 if enable -f /usr/lib/bash/rm rm 2>/dev/null; then
-    rm() { builtin rm "$@" 2>/dev/null || (exec -a rm /usr/bin/rm "$@"); }
+    rm() { builtin_or_coreutils rm "$@"; }
 fi
 
 # Bats loads this file again in every test's process, where each fork costs ~10 ms (its DEBUG
