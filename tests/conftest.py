@@ -61,3 +61,64 @@ def recording_lab(root: Path, variable: str) -> tuple[Manifest, Path, Path]:
 @pytest.fixture(scope="session")
 def kit() -> Path:
     return KIT
+
+
+INVARIANTS = "test_invariants"   # the module whose grader runs go on beside the others' tests
+ALONE = "alone"                  # the marker of tests beside which those runs must not go on
+ALONE_HELP = (f"{ALONE}: the test starts programs that spin on the CPU (hostile submissions); "
+              "its file runs first, and test_invariants.py's grader runs start once it has "
+              "ended (beside spinning programs, their timed tests could lose points)")
+last_alone: list[str] = []       # the node id of the last such test of the session
+
+
+def invariants_module(item: pytest.Item) -> Any:
+    module = getattr(item, "module", None)
+    return module if module is not None and module.__name__ == INVARIANTS else None
+
+
+def test_file(item: pytest.Item) -> str:
+    return item.nodeid.split("::")[0]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", ALONE_HELP)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The files of tests marked `alone` come first, test_invariants.py's tests last: its grader
+    runs, started when the `alone` tests have ended (below), go on beside every other file's
+    tests, and are done, or nearly, when its tests ask for them. A file's tests stay together
+    and in their order (a module's fixtures are made once)."""
+    first = {test_file(item) for item in items if item.get_closest_marker(ALONE)}
+    items.sort(key=lambda item: 2 if invariants_module(item) is not None
+               else 0 if test_file(item) in first else 1)    # stable: else in order
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Schedules test_invariants.py's grader runs as soon as the tests are collected, to go on
+    once the `alone` tests have ended (at once if there are none). They take half the suite's
+    CPU and most of its wall time, and they mostly wait, as the other files' tests do (class
+    runs, deadlines): side by side, the two halves fill the cores that each leaves idle alone
+    (`make test`: 385 s one after the other, 2026-12-04)."""
+    if session.config.option.collectonly:
+        return
+    module = next(filter(None, map(invariants_module, session.items)), None)
+    if module is None:
+        return
+    alone = [item.nodeid for item in session.items if item.get_closest_marker(ALONE)]
+    last_alone[:] = alone[-1:]
+    module.start(0 if alone else module.RUNS_BESIDE)
+
+
+def pytest_runtest_logfinish(nodeid: str) -> None:
+    module = sys.modules.get(INVARIANTS)
+    if module is not None and last_alone == [nodeid]:
+        module.start(module.RUNS_BESIDE)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A session that ends before test_invariants.py's tests (a failure under -x, Ctrl-C)
+    starts none of its runs not yet started."""
+    module = sys.modules.get(INVARIANTS)
+    if module is not None:
+        module.stop()

@@ -1,7 +1,8 @@
 """Hostile submissions graded through the sandbox (grader/sandbox.py, tests/hostile/).
 
 Two parts, one after the other (some lab-01 servers spin on the CPU: beside them, the class
-run's timed tests could lose points they would not lose in a real class).
+run's timed tests could lose points they would not lose in a real class). For the same reason
+the first part is marked `alone`: test_invariants.py's grader runs start after it (conftest.py).
 
 Every lab, every test, graded as a class is. For each lab of labs/labs.toml whose reference
 exists, one submission: the reference's server and client with the hostile prologue
@@ -198,12 +199,14 @@ def solution_lines() -> set[str]:
     return lines
 
 
+@pytest.mark.alone
 def test_the_reference_keeps_full_marks_in_the_sandbox(graded: dict[str, Graded]) -> None:
     run = graded[CONTROL]
     earned = {t.id: t.status for t in run.result.tests if t.id in RUN_TESTS}
     assert earned == {t: "OK" for t in RUN_TESTS}, json.dumps(run.result.to_dict(), indent=1)
 
 
+@pytest.mark.alone
 @pytest.mark.parametrize("name", CASES)
 def test_hostile_submission_is_contained(graded: dict[str, Graded], name: str) -> None:
     run = graded[name]
@@ -237,11 +240,13 @@ def assemble_text(name: str) -> str:
         REF_PLACEHOLDER, str(KIT / "solutions" / LAB))
 
 
+@pytest.mark.alone
 def test_the_build_cache_holds_nothing_the_programs_wrote(graded: dict[str, Graded]) -> None:
     cache = next(iter(graded.values())).impl_root.parent.parent / "build"   # one, shared
     assert not list(cache.rglob(f"*{MARK}*")), f"a program wrote into {cache}"
 
 
+@pytest.mark.alone
 def test_no_sandbox_user_is_left_with_processes(graded: dict[str, Graded]) -> None:
     users = {run.uid for run in graded.values() if run.uid is not None}
     assert len(users) == len(graded), "every submission's run has a user of its own"
@@ -249,6 +254,7 @@ def test_no_sandbox_user_is_left_with_processes(graded: dict[str, Graded]) -> No
     assert not any(left.values()), left
 
 
+@pytest.mark.alone
 def test_every_run_was_timed(graded: dict[str, Graded]) -> None:
     times = {name: round(run.seconds) for name, run in graded.items()}
     print("hostile suite, seconds per submission:", times)

@@ -16,6 +16,7 @@ import filecmp
 import shutil
 import socket
 import subprocess
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -33,10 +34,17 @@ LABS = [lab.name for lab in MANIFEST.labs]
 BROKEN = sorted((KIT / "tests" / "broken").glob("*/*.patch"))
 VARIANTS = sorted((KIT / "tests" / "variants").glob("*/*.patch"))
 RUNS = Path(__import__("tempfile").mkdtemp(prefix="socklab-invariants-"))
-# Grader runs kept going at once. One run (`socklab test`: a lab a core, four of its tests side
-# by side) leaves the 2 cores about half idle, its tests mostly waiting; the later rounds hold
-# two or three labs. Two at once fill the cores, as a class's grade does (runner.grading_jobs).
-RUNS_AT_ONCE = 2
+# Grader runs kept going at once, each with RUN_JOBS of its tests side by side (`socklab test
+# -j`: a lab a core). The runs are scheduled when the tests are collected and start once the
+# tests marked `alone` have ended (conftest.py: beside a hostile student's spinning programs,
+# sixteen tests of these runs once failed lab 08's [speed] for a pair as fast as the
+# reference's). Then RUNS_BESIDE go on beside the other files' tests, twelve tests in all;
+# once this module's tests begin, nothing else runs: RUNS_ALONE, sixteen tests, as many as
+# the module kept going when it ran alone (`make test`: 385 s one after the other, 260 s side
+# by side, 2026-12-04).
+RUNS_BESIDE = 3
+RUNS_ALONE = 4
+RUN_JOBS = 2
 
 
 @dataclass(frozen=True)
@@ -57,29 +65,89 @@ def read_broken(patch: Path) -> Broken:
 
 
 Results = dict[str, dict[str, Any]]     # a grader run's labs by name
-POOL = ThreadPoolExecutor(max_workers=RUNS_AT_ONCE, thread_name_prefix="invariants")
+POOL = ThreadPoolExecutor(max_workers=RUNS_ALONE, thread_name_prefix="invariants")
+
+
+class Slots:
+    """Lets the runs start one after another in the order they were scheduled (a semaphore
+    would let a worker that has just ended a run take the next slot before the runs already
+    waiting: the largest rounds once started last, 90 s after their turn), `limit` going on
+    at most; the limit may be raised, and once stopped, no run starts."""
+
+    def __init__(self, limit: int) -> None:
+        self.changed = threading.Condition()
+        self.limit, self.going, self.next_turn, self.stopped = limit, 0, 0, False
+
+    def run(self, turn: int, work: Callable[[], Results]) -> Results:
+        with self.changed:
+            self.changed.wait_for(lambda: self.stopped or
+                                  (turn == self.next_turn and self.going < self.limit))
+            if self.stopped:
+                raise RuntimeError("not run: the test session has ended")
+            self.next_turn += 1
+            self.going += 1
+            self.changed.notify_all()
+        try:
+            return work()
+        finally:
+            with self.changed:
+                self.going -= 1
+                self.changed.notify_all()
+
+    def allow(self, limit: int) -> None:
+        with self.changed:
+            self.limit = limit
+            self.changed.notify_all()
+
+    def stop(self) -> None:
+        with self.changed:
+            self.stopped = True
+            self.changed.notify_all()
+
+
+SLOTS = Slots(0)    # none until start() or the module's tests begin
+
+
+def start(at_once: int) -> None:
+    """Schedules every run of the module, `at_once` of them going on at most (0: not yet)."""
+    scheduled()
+    SLOTS.allow(at_once)
+
+
+def stop() -> None:
+    """No run starts any more (the session ends, or the module): the runs not yet started are
+    dropped, and those going on end on their own, bounded by their deadlines."""
+    SLOTS.stop()
+    POOL.shutdown(wait=False, cancel_futures=True)
 
 
 @pytest.fixture(scope="module", autouse=True)
 def pool_stops_with_the_module() -> Iterator[None]:
-    """Runs not yet started are dropped when the module ends (a failure under -x, say)."""
+    """The module's tests begin: the other files' are done (conftest.py puts them first), so
+    RUNS_ALONE runs may go on. Runs not yet started are dropped when the module ends (a
+    failure under -x, say)."""
+    SLOTS.allow(RUNS_ALONE)
     yield
-    POOL.shutdown(wait=False, cancel_futures=True)
+    stop()
 
 
 @cache
 def scheduled() -> dict[tuple[str, int], Future[Results]]:
-    """Every grader run of this module, started RUNS_AT_ONCE at a time in the order the tests
-    ask for them: the reference, the skeleton, then the rounds of broken and of correct
-    variants. Each test waits for its own run's results."""
-    runs: list[tuple[tuple[str, int], Callable[[], Results]]] = [
-        (("solutions", 0), lambda: run_tree("solutions")),
-        (("skeletons", 0), lambda: run_tree("skeletons")),
+    """Every grader run of this module, started as SLOTS allow, the runs of more labs first:
+    the reference, the skeleton, then the rounds of broken and of correct variants by their
+    labs (the last rounds hold lab 01 alone, which has the most patches), so that the short
+    runs fill the slots at the end. Each test waits for its own run's results."""
+    runs: list[tuple[int, tuple[str, int], Callable[[], Results]]] = [
+        (len(LABS), ("solutions", 0), lambda: run_tree("solutions")),
+        (len(LABS), ("skeletons", 0), lambda: run_tree("skeletons")),
     ]
     for kind in ("broken", "variants"):
         rounds = max(len(patches) for patches in by_lab(kind).values())
-        runs += [((kind, k), lambda kind=kind, k=k: run_patched(kind, k)) for k in range(rounds)]
-    return {key: POOL.submit(work) for key, work in runs}
+        runs += [(len(labs_of_round(kind, k)), (kind, k),
+                  lambda kind=kind, k=k: run_patched(kind, k)) for k in range(rounds)]
+    runs.sort(key=lambda run: -run[0])    # stable: else in the order above
+    return {key: POOL.submit(SLOTS.run, turn, work)
+            for turn, (_, key, work) in enumerate(runs)}
 
 
 def graded(tree: str) -> Results:
@@ -94,24 +162,29 @@ def graded_patched(kind: str, round_number: int) -> Results:
 
 
 def run_tree(tree: str) -> Results:
-    code, data, out = grade(KIT / tree, [], RUNS / f"{tree}.json", "--hidden")
+    code, data, out = grade(KIT / tree, [], RUNS / f"{tree}.json", "--hidden",
+                            "-j", str(RUN_JOBS))
     assert data, f"socklab test --impl {tree} wrote no results:\n{out}"
     return {lab["name"]: lab for lab in data["labs"]}
 
 
 def run_patched(kind: str, round_number: int) -> Results:
     tree = RUNS / f"{kind}-{round_number}"
-    labs = []
-    for lab, patches in by_lab(kind).items():
-        if round_number < len(patches):
-            patched = patches[round_number]
-            shutil.copytree(KIT / "solutions" / lab, tree / lab)
-            subprocess.run(["patch", "-s", "-p1", "-i", str(patched.patch)], cwd=tree / lab,
-                           check=True, timeout=30)
-            labs.append(lab)
-    _, data, out = grade(tree, labs, RUNS / f"{kind}-{round_number}.json", "--hidden")
+    labs = labs_of_round(kind, round_number)
+    for lab in labs:
+        patched = by_lab(kind)[lab][round_number]
+        shutil.copytree(KIT / "solutions" / lab, tree / lab)
+        subprocess.run(["patch", "-s", "-p1", "-i", str(patched.patch)], cwd=tree / lab,
+                       check=True, timeout=30)
+    _, data, out = grade(tree, labs, RUNS / f"{kind}-{round_number}.json", "--hidden",
+                         "-j", str(RUN_JOBS))
     assert data, out
     return {lab["name"]: lab for lab in data["labs"]}
+
+
+def labs_of_round(kind: str, round_number: int) -> list[str]:
+    """The labs that have a round_number-th patch of `kind`."""
+    return [lab for lab, patches in by_lab(kind).items() if round_number < len(patches)]
 
 
 @cache
