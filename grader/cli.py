@@ -115,8 +115,7 @@ def add_grade_parser(commands: argparse._SubParsersAction) -> None:  # type: ign
     grade.add_argument("-o", "--out", type=Path, default=Path("out"),
                        help=_("folder for the gradebook and reports (default: out/)"))
     grade.add_argument("-j", "--jobs", type=int, default=grading_jobs(),
-                       help=_("student × lab runs at once (default: one more than the "
-                              "number of cores)"))
+                       help=_("student × lab runs at once (default: two per core)"))
     grade.add_argument("--hidden", action="store_true", help=_("also run the hidden tests"))
     grade.add_argument("--show-hidden-details", action="store_true",
                        help=_("show hidden tests' failure reasons in the reports"))

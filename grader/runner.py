@@ -47,9 +47,9 @@ def sandboxed(config: RunConfig, kit_root: Path,
 # timing window holds so overcommitted, and -j 8 (30 runs of labs 01-06 on 2026-12-03) that it
 # holds for a run of several labs, one a core (labs_at_once); a test that times a speed runs
 # alone anyway (labs/lib/prerun.bash). Grading (a class, or Gradescope's one student) runs -j
-# labs at once, one a core by default, each with this many of its tests side by side: twice the
-# cores in all, half what one student's run of several labs starts (a class of copies of the
-# reference: tests/bench/class_bench.py, every copy full marks).
+# labs at once, two a core by default (grading_jobs), each with this many of its tests side by
+# side: four times the cores in all, as one student's run of several labs starts (a class of
+# copies of the reference: tests/bench/class_bench.py, every copy full marks).
 TESTS_PER_CORE = 2
 
 
@@ -60,12 +60,14 @@ def default_jobs() -> int:
 
 def grading_jobs() -> int:
     """The student x lab runs a grade keeps going at once unless told (`socklab grade`, the
-    Gradescope run): one more than the cores. A lab's tests mostly wait, and its start (builds)
-    and end (its longest test) leave a core half idle: a class of 4, labs 01-06, kept 2 cores
-    70% busy at one run a core and 93% at three runs (65 to 48 s, the same CPU-s), and `make
-    class` took 196 s at 2, 160 s at 3, with the same gradebook (2026-12-04). Each run still
-    keeps TESTS_PER_CORE of its tests side by side."""
-    return default_jobs() + 1
+    Gradescope run): two a core. A lab's tests mostly wait, and its start (builds) and end (its
+    longest test) leave a core half idle: a run keeps about 0.6 of a core busy. On 2 cores, a
+    class of 20 copies of the complete student, labs 01-06, kept the cores 88% busy at three
+    runs and 98% at four (10.0 to 9.2 s a submission); `make class` took 144 s at three, 120 s
+    at four, with the same gradebook; 16 copies of lab 08 at four, its speed tests included,
+    and every copy full marks (2026-12-04). Each run still keeps TESTS_PER_CORE of its tests
+    side by side."""
+    return 2 * default_jobs()
 
 
 def student_jobs() -> int:

@@ -8,7 +8,7 @@ stays flat while N doubles.
     tests/bench/class_bench.py [--sizes 25 50 100] [--labs 01 ...] [-j JOBS]
 
 By default it grades every lab; `--labs 01` measures one lab, which is enough to see the
-shape in a few minutes. `-j` defaults to `socklab grade`'s own default (one more than the cores).
+shape in a few minutes. `-j` defaults to `socklab grade`'s own default (two runs a core).
 Every copy must earn full marks: otherwise it names each test a copy lost, with its reason,
 keeps the outputs and exits 1 (docs/instructor-guide.md, "How long grading takes", has the
 figures and why more runs than cores is not advised).
