@@ -19,17 +19,6 @@
 #                      sets it, above 1 when it has cores to spare); unset: Bats runs them
 
 bats_require_minimum_version 1.5.0
-# bats-support gives `fail`. Its load.bash forks a subshell for each file it sources, and Bats
-# loads this file again for every test: its three sources are read directly instead, which
-# saves a few tenths of a second a test. (Our assertions are the contract's own: bats-assert's
-# generic ones are not needed.)
-for _dir in ${BATS_LIB_PATH//:/ } /usr/lib/bats; do
-    if [[ -f $_dir/bats-support/src/error.bash ]]; then
-        for _part in output error lang; do source "$_dir/bats-support/src/$_part.bash"; done
-        break
-    fi
-done
-unset _dir _part
 
 # A lab's tests make a few hundred folders and FIFOs, and remove as many files (Bats' own `rm`
 # of each test's output among them): about 1 ms of CPU each as a process of its own. Debian's
@@ -146,6 +135,87 @@ tr_printf() {
     # shellcheck disable=SC2059  # the format is the message (from the catalog in Korean)
     printf -- "$_tp_format" "$@"
 }
+
+# Bats 1.8 times each test with its get_mills_since_epoch, which runs `date` (twice a test:
+# 190 processes for six labs). Bash reads the same clock without one ($EPOCHREALTIME, in
+# microseconds; the separator is the locale's). Bats defines its own before it loads a test
+# file and calls it only after, as the test starts and ends: this one is used. A Bats that no
+# longer has the function never calls this one.
+get_mills_since_epoch() {
+    local now=${EPOCHREALTIME//[!0-9]/}
+    printf '%d\n' $(( now / 1000 ))
+}
+
+# Tests side by side (prerun.bash): the file's tests start together once the programs they run
+# first are built (the sanitizer build may still be going on). A file whose tests need more
+# built (lab 08: lab 06's reference) defines setup_file_builds, which runs just before they
+# start; it does not write a setup_file of its own.
+source "$SOCKLAB_LIB/prerun.bash"
+prerun_no_watchdog
+setup_file() {
+    harness_start
+    socklab_build_all
+    if declare -F setup_file_builds >/dev/null; then setup_file_builds; fi
+    # From here on, this process (Bats' runner of the file) only schedules the tests and
+    # reports them. Bats' DEBUG trap, which records a stack trace before each command for a
+    # failure's message, cost ~5 ms a test here (prerun_start's loops, then Bats' own loop over
+    # the tests): it stays for what may fail above, and goes now.
+    trap - DEBUG
+    prerun_start
+}
+teardown_file() { prerun_stop; harness_stop; socklab_build_wait; }
+
+# slurp VAR FILE [MAX]: VAR gets FILE's text (its first MAX bytes if given) without trailing
+# newlines, like VAR=$(head -c MAX FILE) but without a fork (~15 ms each in a Bats test, whose
+# DEBUG trap runs in the child too). For small files; a missing file gives an empty VAR.
+slurp() {
+    local -n _slurped=$1
+    local limit=(${3:+-N "$3"})
+    _slurped=""
+    # read stops with status 1 at the end of the file: that is the normal case here
+    [[ ! -r $2 ]] || IFS= read -r -d '' "${limit[@]}" _slurped <"$2" || true
+    while [[ $_slurped == *$'\n' ]]; do _slurped=${_slurped%$'\n'}; done
+    return 0
+}
+
+setup() {
+    prerun_replay                          # a test run in the background ends here
+    S="$BATS_TEST_TMPDIR/session"          # where session.py records what happened
+    WORK="$BATS_TEST_TMPDIR/work"          # the programs' working folder
+    mkdir -p "$WORK"
+}
+
+# Kills whatever a failed or timed-out test left running: every process group it started.
+teardown() {
+    local pids_file pid
+    for pids_file in "$BATS_TEST_TMPDIR"/*/pids; do
+        [[ -f $pids_file ]] || continue
+        while read -r pid; do
+            kill -KILL -- "-$pid" 2>/dev/null || true
+        done <"$pids_file"
+    done
+}
+
+# --- a test that only replays its record ---------------------------------------------------
+
+# A test whose body ran in the background (prerun.bash) only replays the record it left: what
+# it needs is above (paths, messages, setup, teardown, the clock, prerun's replay); builds,
+# sessions and assertions below are of no use to it. Bats loads this file again in every
+# test's process: stopping here spares bash reading the rest (about 4 ms a test, 95 tests for
+# a student's labs 01-06). chat.bash and filelab.bash stop at once in such a test too.
+if prerun_replaying; then return 0; fi
+
+# bats-support gives `fail`. Its load.bash forks a subshell for each file it sources, and Bats
+# loads this file again for every test: its three sources are read directly instead, which
+# saves a few tenths of a second a test. (Our assertions are the contract's own: bats-assert's
+# generic ones are not needed.)
+for _dir in ${BATS_LIB_PATH//:/ } /usr/lib/bats; do
+    if [[ -f $_dir/bats-support/src/error.bash ]]; then
+        for _part in output error lang; do source "$_dir/bats-support/src/$_part.bash"; done
+        break
+    fi
+done
+unset _dir _part
 
 # Compiler flags. The contract asks for a warning-free build under gcc and clang; the
 # sanitizer build checks memory and undefined behaviour at run time. It is built as the labs'
@@ -426,66 +496,6 @@ socklab_build_all() {
 # socklab_build_wait: from teardown_file. No build outlives the file.
 socklab_build_wait() {
     [[ -z ${ASAN_BUILD_PID:-} ]] || wait "$ASAN_BUILD_PID" 2>/dev/null || true
-}
-
-# Bats 1.8 times each test with its get_mills_since_epoch, which runs `date` (twice a test:
-# 190 processes for six labs). Bash reads the same clock without one ($EPOCHREALTIME, in
-# microseconds; the separator is the locale's). Bats defines its own before it loads a test
-# file and calls it only after, as the test starts and ends: this one is used. A Bats that no
-# longer has the function never calls this one.
-get_mills_since_epoch() {
-    local now=${EPOCHREALTIME//[!0-9]/}
-    printf '%d\n' $(( now / 1000 ))
-}
-
-# Tests side by side (prerun.bash): the file's tests start together once the programs they run
-# first are built (the sanitizer build may still be going on). A file whose tests need more
-# built (lab 08: lab 06's reference) defines setup_file_builds, which runs just before they
-# start; it does not write a setup_file of its own.
-source "$SOCKLAB_LIB/prerun.bash"
-prerun_no_watchdog
-setup_file() {
-    harness_start
-    socklab_build_all
-    if declare -F setup_file_builds >/dev/null; then setup_file_builds; fi
-    # From here on, this process (Bats' runner of the file) only schedules the tests and
-    # reports them. Bats' DEBUG trap, which records a stack trace before each command for a
-    # failure's message, cost ~5 ms a test here (prerun_start's loops, then Bats' own loop over
-    # the tests): it stays for what may fail above, and goes now.
-    trap - DEBUG
-    prerun_start
-}
-teardown_file() { prerun_stop; harness_stop; socklab_build_wait; }
-
-# slurp VAR FILE [MAX]: VAR gets FILE's text (its first MAX bytes if given) without trailing
-# newlines, like VAR=$(head -c MAX FILE) but without a fork (~15 ms each in a Bats test, whose
-# DEBUG trap runs in the child too). For small files; a missing file gives an empty VAR.
-slurp() {
-    local -n _slurped=$1
-    local limit=(${3:+-N "$3"})
-    _slurped=""
-    # read stops with status 1 at the end of the file: that is the normal case here
-    [[ ! -r $2 ]] || IFS= read -r -d '' "${limit[@]}" _slurped <"$2" || true
-    while [[ $_slurped == *$'\n' ]]; do _slurped=${_slurped%$'\n'}; done
-    return 0
-}
-
-setup() {
-    prerun_replay                          # a test run in the background ends here
-    S="$BATS_TEST_TMPDIR/session"          # where session.py records what happened
-    WORK="$BATS_TEST_TMPDIR/work"          # the programs' working folder
-    mkdir -p "$WORK"
-}
-
-# Kills whatever a failed or timed-out test left running: every process group it started.
-teardown() {
-    local pids_file pid
-    for pids_file in "$BATS_TEST_TMPDIR"/*/pids; do
-        [[ -f $pids_file ]] || continue
-        while read -r pid; do
-            kill -KILL -- "-$pid" 2>/dev/null || true
-        done <"$pids_file"
-    done
 }
 
 # require_build [impl|asan|ref]: stops the test, as failed, when what it needs did not build.
