@@ -137,6 +137,21 @@ def test_a_missing_mechanism_is_one_warning_line(tmp_path: Path, missing: str,
         assert plan.outer == () and "--no-bwrap" in plan.wrap and "--nproc" not in plan.wrap
 
 
+def test_the_build_folder_is_made_and_bound_before_any_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A grade's runs share one build folder (the reference is built once for the class): the
+    outer binds back from the host's /tmp only folders that exist, so the plan makes it. Made
+    later, inside a run, it was that run's private /tmp's, and every run built it all again."""
+    monkeypatch.setattr(sandbox, "probe", lambda: sandbox.Probe(
+        root=True, bwrap="/usr/bin/bwrap", bwrap_problem="", unshare=None, setpriv=True))
+    build = tmp_path / "grade" / "build"
+    plan = sandbox.plan(build, tmp_path, KIT)
+    assert build.is_dir()
+    real = str(build.resolve())
+    bound = [plan.outer[i + 1:i + 3] for i, word in enumerate(plan.outer) if word == "--bind"]
+    assert (real, real) in bound, plan.outer
+
+
 def test_the_launcher_is_executable_and_bash_clean() -> None:
     launcher = KIT / sandbox.LAUNCHER
     assert os.access(launcher, os.X_OK)
