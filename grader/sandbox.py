@@ -175,9 +175,9 @@ def plan(build_dir: Path, impl_root: Path, kit_root: Path = KIT_ROOT, enabled: b
                            Path(tempfile.gettempdir()))
     found = probe()
     warnings: list[str] = []
-    # Made now: the outer binds back only folders that exist. One a grade made later, inside
-    # each run's private /tmp, was each run's alone: every student x lab built the reference
-    # (and the relay) again, ~2 CPU-s a student of labs 01-06.
+    # Made here: the outer binds back only folders that exist. A grade's build folder, first
+    # made inside a run, was in that run's private /tmp: every student x lab built the
+    # reference (and the relay) again, ~2 CPU-s a student of labs 01-06.
     build_dir.mkdir(parents=True, exist_ok=True)
     build_dir = build_dir.resolve()
     if found.bwrap:
