@@ -1,4 +1,5 @@
-"""session.py's end of a session: how long the server is waited for once the client has ended."""
+"""session.py's end of a session: how long the server is waited for once the client has ended,
+and how soon an ended program is seen."""
 
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ import pytest
 
 KIT = Path(__file__).resolve().parent.parent
 SESSION = KIT / "labs" / "lib" / "session.py"
+sys.path.insert(0, str(KIT))
+sys.path.insert(0, str(SESSION.parent))
+import session  # noqa: E402
+
 SEP = "\x1f"          # session.py's ARGV_SEP: the words of one command line
 GRACE_S = 1.0         # the server's grace in these tests (the default, 3 s, is slow to wait)
 SESSION_DEADLINE_S = 20.0
@@ -67,3 +72,37 @@ def test_the_server_gets_its_whole_grace_otherwise(tmp_path: Path, extra: list[s
     assert "the reference server gets" not in transcript
     assert f"killed server: still running after {GRACE_S:g} s" in transcript
     assert took >= GRACE_S, f"the session took {took:.2f} s, less than the server's grace"
+
+
+def no_sleeping(seconds: float) -> None:
+    raise AssertionError(f"time.sleep({seconds}) while waiting for a program: it polls")
+
+
+def test_an_ended_program_is_seen_at_once_not_at_a_poll(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Popen.wait with a timeout sleeps up to 50 ms between looks, and lab 08's speed test
+    times 16 MiB (80 ms) from the stamp written once the wait returns: session.wait_exit
+    sleeps on the process itself (a pidfd), never polls."""
+    program = subprocess.Popen(["sleep", "0.1"])
+    monkeypatch.setattr(time, "sleep", no_sleeping)
+    session.wait_exit(program, 10.0)
+    assert program.returncode == 0
+
+
+def test_waiting_past_the_deadline_raises_as_popen_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    program = subprocess.Popen(["sleep", "60"])
+    try:
+        monkeypatch.setattr(time, "sleep", no_sleeping)
+        with pytest.raises(subprocess.TimeoutExpired):
+            session.wait_exit(program, 0.05)
+        assert program.returncode is None
+    finally:
+        program.kill()
+        session.wait_exit(program, 10.0)
+    assert program.returncode == -9
+
+
+def test_a_program_already_reaped_is_not_waited_for() -> None:
+    program = subprocess.Popen(["true"])
+    program.wait()
+    session.wait_exit(program, 0.0)
+    assert program.returncode == 0
