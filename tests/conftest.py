@@ -33,11 +33,13 @@ def socklab(*args: str, root: Path = KIT, env: dict[str, str] | None = None,
         env={**CLEAN_ENV, **(env or {})})
 
 
-def grade(impl: Path, labs: list[str], json_path: Path, *extra: str,
-          root: Path = KIT) -> tuple[int, dict[str, Any], str]:
-    """Runs `socklab test` as a user would; returns its exit status, JSON and text output."""
-    proc = socklab("test", *labs, "--impl", str(impl), "--json", str(json_path), "--brief",
-                   *extra, root=root, env={"NO_COLOR": "1"})
+def grade(impl: Path, labs: list[str], json_path: Path, *extra: str, root: Path = KIT,
+          env: dict[str, str] | None = None) -> tuple[int, dict[str, Any], str]:
+    """Runs `socklab test` as a user would (`env` added to a clean environment); returns its
+    exit status, JSON and text output. One line a test (--brief) unless `extra` says -v."""
+    brief = [] if "-v" in extra else ["--brief"]
+    proc = socklab("test", *labs, "--impl", str(impl), "--json", str(json_path), *brief,
+                   *extra, root=root, env={"NO_COLOR": "1", **(env or {})})
     data = json.loads(json_path.read_text()) if json_path.exists() else {}
     return proc.returncode, data, proc.stdout + proc.stderr
 

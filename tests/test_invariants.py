@@ -1,7 +1,9 @@
 """The kit's promises about its own labs, checked on every lab in the manifest:
 
 - every reference solution earns full marks;
-- every skeleton builds, runs, and earns nothing but its "given" tests;
+- every skeleton builds, runs, and earns nothing but its "given" tests; and, run in Korean
+  with every failure in full, prints no line in English (the messages of the Bats files, of
+  session.py and of the labs' drivers);
 - every broken implementation (tests/broken/<lab>/<fault>.patch) loses exactly the tests its
   header names: the tests catch each fault, and only the tests that name it;
 - every correct variant (tests/variants/<lab>/<style>.patch: the reference written in another
@@ -28,6 +30,7 @@ import pytest
 
 from conftest import KIT, grade
 from grader.manifest import load
+from untranslated import untranslated
 
 MANIFEST = load(KIT)
 LABS = [lab.name for lab in MANIFEST.labs]
@@ -161,10 +164,19 @@ def graded_patched(kind: str, round_number: int) -> Results:
     return scheduled()[(kind, round_number)].result()
 
 
+# The text each tree's run printed, kept for the tests (filled before its results are ready).
+OUTPUT: dict[str, str] = {}
+# The skeletons run in Korean, every failure shown in full (-v, under a Korean locale): their
+# failures bring out every message of the harness, and one run serves both kinds of test.
+TREE_RUNS = {"solutions": ((), {}), "skeletons": (("-v",), {"LANG": "ko_KR.UTF-8"})}
+
+
 def run_tree(tree: str) -> Results:
+    extra, env = TREE_RUNS[tree]
     code, data, out = grade(KIT / tree, [], RUNS / f"{tree}.json", "--hidden",
-                            "-j", str(RUN_JOBS))
+                            "-j", str(RUN_JOBS), *extra, env=env)
     assert data, f"socklab test --impl {tree} wrote no results:\n{out}"
+    OUTPUT[tree] = out
     return {lab["name"]: lab for lab in data["labs"]}
 
 
@@ -217,6 +229,17 @@ def test_skeleton_earns_only_its_given_tests(lab: str) -> None:
     for test in result["tests"]:
         if test["status"] == "FAIL":
             assert test["reason"], f"{lab} {test['id']} failed without saying why"
+
+
+def test_a_korean_run_of_every_skeleton_shows_no_untranslated_line() -> None:
+    """The skeletons' run above, in Korean, every failure in full: the messages of the Bats
+    files, of session.py and of the labs' drivers (chatroom.py, tftppeer.py) all come in
+    Korean (tests/untranslated.py says what counts as English)."""
+    graded("skeletons")
+    lines = OUTPUT["skeletons"].splitlines()
+    assert any(line.startswith("총점:") for line in lines), OUTPUT["skeletons"][-4000:]
+    left = untranslated(lines)
+    assert not left, "lines left in English:\n" + "\n".join(left)
 
 
 @pytest.mark.parametrize("patch", BROKEN, ids=lambda p: f"{p.parent.name}/{p.stem}")
