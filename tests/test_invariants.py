@@ -164,8 +164,9 @@ def graded_patched(kind: str, round_number: int) -> Results:
     return scheduled()[(kind, round_number)].result()
 
 
-# The text each tree's run printed, kept for the tests (filled before its results are ready).
-OUTPUT: dict[str, str] = {}
+# Each tree's run's exit status and the text it printed, kept for the tests (filled before its
+# results are ready).
+OUTPUT: dict[str, tuple[int, str]] = {}
 # The skeletons run in Korean, every failure shown in full (-v, under a Korean locale): their
 # failures bring out every message of the harness, and one run serves both kinds of test.
 TREE_RUNS = {"solutions": ((), {}), "skeletons": (("-v",), {"LANG": "ko_KR.UTF-8"})}
@@ -176,7 +177,7 @@ def run_tree(tree: str) -> Results:
     code, data, out = grade(KIT / tree, [], RUNS / f"{tree}.json", "--hidden",
                             "-j", str(RUN_JOBS), *extra, env=env)
     assert data, f"socklab test --impl {tree} wrote no results:\n{out}"
-    OUTPUT[tree] = out
+    OUTPUT[tree] = code, out
     return {lab["name"]: lab for lab in data["labs"]}
 
 
@@ -236,8 +237,9 @@ def test_a_korean_run_of_every_skeleton_shows_no_untranslated_line() -> None:
     files, of session.py and of the labs' drivers (chatroom.py, tftppeer.py) all come in
     Korean (tests/untranslated.py says what counts as English)."""
     graded("skeletons")
-    lines = OUTPUT["skeletons"].splitlines()
-    assert any(line.startswith("총점:") for line in lines), OUTPUT["skeletons"][-4000:]
+    code, out = OUTPUT["skeletons"]
+    lines = out.splitlines()
+    assert code == 1 and any(line.startswith("총점:") for line in lines), out[-4000:]
     left = untranslated(lines)
     assert not left, "lines left in English:\n" + "\n".join(left)
 
