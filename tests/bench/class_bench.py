@@ -11,7 +11,7 @@ By default it grades every lab; `--labs 01` measures one lab, which is enough to
 shape in a few minutes. `-j` defaults to `socklab grade`'s own default (two runs a core).
 Every copy must earn full marks: otherwise it names each test a copy lost, with its reason,
 keeps the outputs and exits 1 (docs/instructor-guide.md, "How long grading takes", has the
-figures and why more runs than cores is not advised).
+figures, and why the default is two runs a core).
 Prints figures only: a benchmark, never a test.
 """
 
