@@ -883,9 +883,13 @@ line that names %s and says '%s' (strerror(errno)), e.g. '%s: %s: %s'" "$1" "$2"
 # bind(2) perror-style and exits 1; under Valgrind, so that this error path too closes what it
 # opened and frees what it allocated. Its bind calls are traced: a server that binds another
 # port (a fixed 8080) gets the same error whenever something else holds that port (another
-# test of the run, side by side), and must not pass for it.
+# test of the run, side by side), and must not pass for it. So the port comes first once the
+# server has bound one: whether that port was free (it runs on) or held (it exits 1 as a
+# correct server would), the port is what is wrong, and what the message says. A server that
+# bound nothing hears about its exit first.
 assert_port_in_use() {
     session impl none --occupy --deadline 3 --valgrind server --server-trace bind
+    [[ ! -s $S/server.trace ]] || assert_bound_port server
     assert_status server "exit 1"
     assert_bound_port server
     assert_perror server bind "Address already in use"
