@@ -529,6 +529,29 @@ require_build() {
 
 # --- running programs -----------------------------------------------------------------------
 
+# allowed_cpus NAME: the CPUs this test may run on (Cpus_allowed_list in proc(5)), one number
+# an element, into the array NAME. A grader's cpuset may leave CPU 0 out.
+allowed_cpus() {
+    local -n _allowed=$1
+    local key value range first last cpu
+    _allowed=()
+    while read -r key value; do
+        [[ $key == Cpus_allowed_list: ]] && break
+    done </proc/self/status
+    IFS=, read -ra value <<<"$value"
+    for range in "${value[@]}"; do
+        first=${range%-*} last=${range#*-}
+        for (( cpu = first; cpu <= last; cpu++ )); do _allowed+=("$cpu"); done
+    done
+}
+
+# pin_to_one_cpu: PINNED becomes a taskset prefix (session's --prefix) that puts a program on
+# the first CPU this test may use; give it to both sides to make them take turns on one CPU.
+pin_to_one_cpu() {
+    local cpus
+    allowed_cpus cpus
+    PINNED=(taskset -c "${cpus[0]}")
+}
 
 # session SERVER CLIENT [OPTION...]: runs a server and a client on a fresh port (session.py,
 # the one place that starts programs); what happened lands in $S. SERVER and CLIENT are

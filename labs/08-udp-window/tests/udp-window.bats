@@ -28,10 +28,10 @@ GIVE_UP_S=5        # the contract: the client gives up after 5 s without progres
 GIVE_UP_LOW_S=4    # a client that gives up sooner takes a slow server for a gone one
 GIVE_UP_HIGH_S=9   # room for a loaded machine; a client that never gives up meets --deadline
 
-# [large] runs client and server on CPU 0 only, as lab 06's does: pinned together, they take
-# turns on one CPU, and a sender that ignores the window fills the receiver's socket buffer
-# before the receiver runs, every time, instead of only when the scheduler happens to let it.
-PINNED=(taskset -c 0)
+# [large] runs client and server on one CPU (pin_to_one_cpu), as lab 06's does: pinned
+# together, they take turns on one CPU, and a sender that ignores the window fills the
+# receiver's socket buffer before the receiver runs, every time, instead of only when the
+# scheduler happens to let it.
 
 # [in-order]: a link that reorders one datagram in five (each held back behind the next) and
 # drops 3%, so that many blocks arrive ahead of a gap.
@@ -75,19 +75,12 @@ REF06=none   # lab 06's reference: beside this lab's, wherever the grader keeps 
 [[ $REF == none ]] || REF06=${REF%/*}/06-udp-done
 
 # apart_cpus: SERVER_CPU and CLIENT_CPU become taskset prefixes (session's --prefix) that put
-# the two sides on two different CPUs among those this test may use (Cpus_allowed_list in
-# proc(5)); two at random, so that the speed tests of several graders at once do not all crowd
-# the same two. With one CPU allowed, both stay empty: the sides share it, unpinned.
+# the two sides on two different CPUs among those this test may use (allowed_cpus); two at
+# random, so that the speed tests of several graders at once do not all crowd the same two.
+# With one CPU allowed, both stay empty: the sides share it, unpinned.
 apart_cpus() {
-    local key value range first last cpu cpus=() server client
-    while read -r key value; do
-        [[ $key == Cpus_allowed_list: ]] && break
-    done </proc/self/status
-    IFS=, read -ra value <<<"$value"
-    for range in "${value[@]}"; do
-        first=${range%-*} last=${range#*-}
-        for (( cpu = first; cpu <= last; cpu++ )); do cpus+=("$cpu"); done
-    done
+    local cpus server client
+    allowed_cpus cpus
     SERVER_CPU=() CLIENT_CPU=()
     (( ${#cpus[@]} > 1 )) || return 0
     server=$(( RANDOM % ${#cpus[@]} ))
@@ -175,6 +168,7 @@ assert_relay_log() {
 @test "[large] a 64 MiB file arrives intact on loopback (client and server on one CPU)" {
     require_build impl
     random_file 64M
+    pin_to_one_cpu
     session impl impl --deadline 60 --prefix server PINNED --prefix client PINNED
     assert_transfer
 }
