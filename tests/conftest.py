@@ -96,14 +96,33 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                else 0 if test_file(item) in first else 1)    # stable: else in order
 
 
+# A test module may define begin_early(items), called once the tests are collected with its
+# tests among them (`items`), to start long work its tests will wait for; and end_early(),
+# called when the session ends. The `alone` files' grade calls spin for most of their time:
+# begun together, they spin side by side rather than one after the other.
+BEGIN_EARLY, END_EARLY = "begin_early", "end_early"
+
+
+def modules_with(items: list[pytest.Item], name: str) -> dict[Any, list[pytest.Item]]:
+    found: dict[Any, list[pytest.Item]] = {}
+    for item in items:
+        module = getattr(item, "module", None)
+        if module is not None and hasattr(module, name):
+            found.setdefault(module, []).append(item)
+    return found
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Schedules test_invariants.py's grader runs as soon as the tests are collected, to go on
-    once the `alone` tests have ended (at once if there are none). They take half the suite's
-    CPU and most of its wall time, and they mostly wait, as the other files' tests do (class
-    runs, deadlines): side by side, the two halves fill the cores that each leaves idle alone
-    (`make test`: 385 s one after the other, 2026-12-04)."""
+    """Begins the modules' early work (above), and schedules test_invariants.py's grader runs
+    as soon as the tests are collected, to go on once the `alone` tests have ended (at once if
+    there are none). They take half the suite's CPU and most of its wall time, and they mostly
+    wait, as the other files' tests do (class runs, deadlines): side by side, the two halves
+    fill the cores that each leaves idle alone (`make test`: 385 s one after the other,
+    2026-12-04)."""
     if session.config.option.collectonly:
         return
+    for module, items in modules_with(session.items, BEGIN_EARLY).items():
+        getattr(module, BEGIN_EARLY)(items)
     module = next(filter(None, map(invariants_module, session.items)), None)
     if module is None:
         return
@@ -120,7 +139,9 @@ def pytest_runtest_logfinish(nodeid: str) -> None:
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """A session that ends before test_invariants.py's tests (a failure under -x, Ctrl-C)
-    starts none of its runs not yet started."""
+    starts none of its runs not yet started; the modules' early work ends."""
     module = sys.modules.get(INVARIANTS)
     if module is not None:
         module.stop()
+    for module in modules_with(session.items, END_EARLY):
+        getattr(module, END_EARLY)()

@@ -1,11 +1,20 @@
 """The sample class that README's first command grades: built from examples/class.toml, it
-gets the gradebook its students deserve, and its hostile student leaves nothing running."""
+gets the gradebook its students deserve, and its hostile student leaves nothing running.
+
+The grade call starts as soon as the tests are collected (conftest.py calls begin_early): its
+hostile student's server spins for most of its 40 s, and so do the hostile submissions of
+test_hostile.py's first part, so the two go on side by side rather than one after the other
+(both come before test_invariants.py's grader runs, which must not run beside spinners)."""
 
 from __future__ import annotations
 
 import csv
 import os
 import subprocess
+import shutil
+import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -14,6 +23,18 @@ from conftest import KIT, PYTHON, socklab
 from grader.manifest import load
 
 LAB = load(KIT).find("01").without_hidden()
+CLASS_DEADLINE_S = 900
+POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="example-class")
+STARTED: list[Future[ClassGrade]] = []     # the grade call, once begun
+
+
+@dataclass(frozen=True)
+class ClassGrade:
+    root: Path                                          # everything of the run, removed after
+    built: subprocess.CompletedProcess[str]             # examples/make_class.py
+    graded: subprocess.CompletedProcess[str] | None     # socklab grade, once the class is built
+    out: Path
+    scratch: Path                                       # the grade call's TMPDIR
 
 
 def points(*test_ids: str) -> int:
@@ -34,17 +55,46 @@ def left_running(scratch: Path) -> list[str]:
     return found
 
 
-@pytest.mark.alone      # its hostile student's server spins: conftest.py
-def test_sample_class_gets_the_gradebook_it_deserves(tmp_path: Path) -> None:
-    subs, out, scratch = tmp_path / "class", tmp_path / "out", tmp_path / "tmp"
+def grade_the_class() -> ClassGrade:
+    """README's first command, `make class`, in its two steps."""
+    root = Path(tempfile.mkdtemp(prefix="socklab-example-class-"))
+    subs, out, scratch = root / "class", root / "out", root / "tmp"
     scratch.mkdir()
     built = subprocess.run([PYTHON, "examples/make_class.py", str(subs)], cwd=KIT,
                            capture_output=True, text=True, timeout=60)
-    assert built.returncode == 0, built.stderr
+    if built.returncode != 0:
+        return ClassGrade(root, built, None, out, scratch)
     graded = socklab("grade", str(subs), "01", "-o", str(out), env={"TMPDIR": str(scratch)},
-                     timeout=900)
+                     timeout=CLASS_DEADLINE_S)
+    return ClassGrade(root, built, graded, out, scratch)
+
+
+def start() -> Future[ClassGrade]:
+    if not STARTED:
+        STARTED.append(POOL.submit(grade_the_class))
+    return STARTED[0]
+
+
+def begin_early(items: list[pytest.Item]) -> None:
+    """Called by conftest.py once the tests are collected: the grade call starts."""
+    start()
+
+
+def end_early() -> None:
+    """Called by conftest.py when the session ends: the run's folder goes; a grade call still
+    going (a session cut short) ends on its own, bounded by CLASS_DEADLINE_S."""
+    POOL.shutdown(wait=False, cancel_futures=True)
+    if STARTED and STARTED[0].done() and STARTED[0].exception() is None:
+        shutil.rmtree(STARTED[0].result().root, ignore_errors=True)
+
+
+@pytest.mark.alone      # its hostile student's server spins: conftest.py
+def test_sample_class_gets_the_gradebook_it_deserves() -> None:
+    run = start().result()
+    assert run.built.returncode == 0 and run.graded is not None, run.built.stderr
+    graded = run.graded
     assert graded.returncode == 0, graded.stdout + graded.stderr
-    rows = {r["student"]: r for r in csv.DictReader(open(out / "gradebook.csv", newline=""))}
+    rows = {r["student"]: r for r in csv.DictReader(open(run.out / "gradebook.csv", newline=""))}
     full = LAB.max_points
     assert {name: int(row["01-tcp-hello"]) for name, row in rows.items()} == {
         "kim-complete": full,
@@ -55,5 +105,5 @@ def test_sample_class_gets_the_gradebook_it_deserves(tmp_path: Path) -> None:
         "jung-hostile": points("build", "ref-server", "no-server", "silent-server"),
     }
     assert "kim-complete" in graded.stdout and "report:" in graded.stdout
-    assert (out / "report.html").exists() and (out / "junit" / "park-buggy.xml").exists()
-    assert left_running(scratch) == []
+    assert (run.out / "report.html").exists() and (run.out / "junit" / "park-buggy.xml").exists()
+    assert left_running(run.scratch) == []

@@ -3,6 +3,8 @@
 Two parts, one after the other (some lab-01 servers spin on the CPU: beside them, the class
 run's timed tests could lose points they would not lose in a real class). For the same reason
 the first part is marked `alone`: test_invariants.py's grader runs start after it (conftest.py).
+Its runs begin as soon as the tests are collected (begin_early), beside the sample class's grade
+call (test_example_class.py), whose hostile student spins too.
 
 Every lab, every test, graded as a class is. For each lab of labs/labs.toml whose reference
 exists, one submission: the reference's server and client with the hostile prologue
@@ -47,10 +49,11 @@ import re
 import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,8 +83,9 @@ RESULT_CAP = 4 << 20        # bytes of one result: the harness keeps 1 MiB of ea
 MANIFEST = load(KIT)
 GIVEN_POINTS = sum(t.points for t in MANIFEST.find(LAB).tests if t.kind == "given")
 PROBE = sandbox.probe()
+SKIPPED = not (PROBE.root and PROBE.bwrap and PROBE.setpriv)
 pytestmark = pytest.mark.skipif(
-    not (PROBE.root and PROBE.bwrap and PROBE.setpriv),
+    SKIPPED,
     reason="the hostile suite needs the whole sandbox: root, setpriv and a working bubblewrap "
            f"({PROBE.bwrap_problem or 'not root'})")
 
@@ -172,9 +176,7 @@ def grade_one(name: str, root: Path, tests: Path, build: Path) -> Graded:
                   [f"{pid}: {cmd}" for pid, cmd in left.items()], sentinel_alive)
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Graded]:
-    root = tmp_path_factory.mktemp("hostile")
+def grade_all(root: Path) -> dict[str, Graded]:
     tests = filtered_bats(root / "kit")
     build = root / "build"
     build.mkdir()
@@ -184,6 +186,37 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Graded]:
                              [CONTROL, *CASES]))
     assert fingerprint(KIT / "solutions") == kit_before, "the reference solutions changed"
     return {run.name: run for run in runs}
+
+
+# The first part's runs, begun by conftest.py once the tests are collected (begin_early).
+EARLY = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hostile")
+STARTED: list[tuple[Path, Future[dict[str, Graded]]]] = []
+
+
+def start() -> Future[dict[str, Graded]]:
+    if not STARTED:
+        root = Path(tempfile.mkdtemp(prefix="socklab-hostile-"))
+        STARTED.append((root, EARLY.submit(grade_all, root)))
+    return STARTED[0][1]
+
+
+def begin_early(items: list[pytest.Item]) -> None:
+    if not SKIPPED and any("graded" in item.fixturenames for item in items):
+        start()
+
+
+def end_early() -> None:
+    """The session ends: a run still going (a session cut short) ends on its own, bounded by
+    RUN_DEADLINE_S; the folder of one that ended goes."""
+    EARLY.shutdown(wait=False, cancel_futures=True)
+    for root, runs in STARTED:
+        if runs.done():
+            shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def graded() -> dict[str, Graded]:
+    return start().result()
 
 
 def solution_lines() -> set[str]:
