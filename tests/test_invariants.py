@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import filecmp
+import re
 import shutil
 import subprocess
 import threading
@@ -56,14 +57,26 @@ class Broken:
     fault: str
     expect_fail: frozenset[str]
     patch: Path
+    slow: bool
+
+
+HEADER_KEY = re.compile(r"[A-Z][A-Za-z-]*")
 
 
 def read_broken(patch: Path) -> Broken:
-    """A patch's header: "Fault: ..." (or "Style: ..." for a variant), then "Expect-fail:
-    TEST..." (a variant says "Expect: full marks" and expects no failure)."""
-    header = dict(line.split(": ", 1) for line in patch.read_text().splitlines()[:2])
+    """A patch's header, its "Key: value" lines before the diff: "Fault: ..." (or "Style: ..."
+    for a variant), then "Expect-fail: TEST..." (a variant says "Expect: full marks" and
+    expects no failure), and "Slow: why" for a patch whose lab's run is long, 20 s or more as
+    measured (a test waits out its deadline; lab 08's speed tests): its round starts among
+    the first."""
+    header = {}
+    for line in patch.read_text().splitlines():
+        key, colon, value = line.partition(": ")
+        if not colon or not HEADER_KEY.fullmatch(key):
+            break
+        header[key] = value
     return Broken(patch.parent.name, patch.stem, header.get("Fault", header.get("Style", "")),
-                  frozenset(header.get("Expect-fail", "").split()), patch)
+                  frozenset(header.get("Expect-fail", "").split()), patch, "Slow" in header)
 
 
 Results = dict[str, dict[str, Any]]     # a grader run's labs by name
@@ -135,21 +148,24 @@ def pool_stops_with_the_module() -> Iterator[None]:
 
 @cache
 def scheduled() -> dict[tuple[str, int], Future[Results]]:
-    """Every grader run of this module, started as SLOTS allow, the runs of more labs first:
-    the reference, the skeleton, then the rounds of broken and of correct variants by their
-    labs (the last rounds hold lab 01 alone, which has the most patches), so that the short
-    runs fill the slots at the end. Each test waits for its own run's results."""
-    runs: list[tuple[int, tuple[str, int], Callable[[], Results]]] = [
-        (len(LABS), ("solutions", 0), lambda: run_tree("solutions")),
-        (len(LABS), ("skeletons", 0), lambda: run_tree("skeletons")),
+    """Every grader run of this module, started as SLOTS allow, the longest first, so that
+    the short runs fill the slots at the end: the reference and the skeleton (every lab),
+    then the rounds that hold a slow patch (a round lasts as long as its slowest lab), each
+    group by its number of labs (the last rounds hold lab 01 alone, which has the most
+    patches). A slow round left to the end kept the suite going 15 s after every other run
+    had ended (2026-12-04). Each test waits for its own run's results."""
+    runs: list[tuple[bool, int, tuple[str, int], Callable[[], Results]]] = [
+        (True, len(LABS), ("solutions", 0), lambda: run_tree("solutions")),
+        (True, len(LABS), ("skeletons", 0), lambda: run_tree("skeletons")),
     ]
     for kind in ("broken", "variants"):
         rounds = max(len(patches) for patches in by_lab(kind).values())
-        runs += [(len(labs_of_round(kind, k)), (kind, k),
+        runs += [(any(by_lab(kind)[lab][k].slow for lab in labs_of_round(kind, k)),
+                  len(labs_of_round(kind, k)), (kind, k),
                   lambda kind=kind, k=k: run_patched(kind, k)) for k in range(rounds)]
-    runs.sort(key=lambda run: -run[0])    # stable: else in the order above
+    runs.sort(key=lambda run: (not run[0], -run[1]))    # stable: else in the order above
     return {key: POOL.submit(SLOTS.run, turn, work)
-            for turn, (_, key, work) in enumerate(runs)}
+            for turn, (_, _, key, work) in enumerate(runs)}
 
 
 def graded(tree: str) -> Results:
