@@ -13,7 +13,6 @@ import pytest
 
 KIT = Path(__file__).resolve().parent.parent
 SESSION = KIT / "labs" / "lib" / "session.py"
-sys.path.insert(0, str(KIT))
 sys.path.insert(0, str(SESSION.parent))
 import session  # noqa: E402
 
