@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import csv
 import os
-import subprocess
 import shutil
+import subprocess
 import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass

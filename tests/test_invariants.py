@@ -61,9 +61,10 @@ class Broken:
 
 
 HEADER_KEY = re.compile(r"[A-Z][A-Za-z-]*")
+HEADER_KEYS = {"Fault", "Style", "Expect-fail", "Expect", "Slow"}
 
 
-def read_broken(patch: Path) -> Broken:
+def patch_header(patch: Path) -> dict[str, str]:
     """A patch's header, its "Key: value" lines before the diff: "Fault: ..." (or "Style: ..."
     for a variant), then "Expect-fail: TEST..." (a variant says "Expect: full marks" and
     expects no failure), and "Slow: why" for a patch whose lab's run is long, 20 s or more as
@@ -75,6 +76,11 @@ def read_broken(patch: Path) -> Broken:
         if not colon or not HEADER_KEY.fullmatch(key):
             break
         header[key] = value
+    return header
+
+
+def read_broken(patch: Path) -> Broken:
+    header = patch_header(patch)
     return Broken(patch.parent.name, patch.stem, header.get("Fault", header.get("Style", "")),
                   frozenset(header.get("Expect-fail", "").split()), patch, "Slow" in header)
 
@@ -294,6 +300,13 @@ def test_correct_variant_earns_full_marks(patch: Path) -> None:
     result = graded_patched("variants", by_lab("variants")[variant.lab].index(variant))[variant.lab]
     assert result["points"] == result["max_points"], (
         f"{variant.lab} written another way ({variant.fault}) lost points:\n" + failures(result))
+
+
+def test_every_patch_header_uses_known_keys() -> None:
+    """A misspelt key (say "Slwo:") would be read as no key at all."""
+    for patch in [*BROKEN, *VARIANTS]:
+        unknown = set(patch_header(patch)) - HEADER_KEYS
+        assert not unknown, f"{patch}: header lines this module does not know: {sorted(unknown)}"
 
 
 def test_every_lab_has_every_part() -> None:
