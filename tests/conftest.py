@@ -128,7 +128,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     alone = [item.nodeid for item in session.items if item.get_closest_marker(ALONE)]
     last_alone[:] = alone[-1:]
-    module.start(0 if alone else module.RUNS_BESIDE)
+    module.start(module.RUNS_WHILE_SPINNING if alone else module.RUNS_BESIDE)
 
 
 def pytest_runtest_logfinish(nodeid: str) -> None:

@@ -41,10 +41,15 @@ RUNS = Path(__import__("tempfile").mkdtemp(prefix="socklab-invariants-"))
 # -j`: a lab a core). The runs are scheduled when the tests are collected and start once the
 # tests marked `alone` have ended (conftest.py: beside a hostile student's spinning programs,
 # sixteen tests of these runs once failed lab 08's [speed] for a pair as fast as the
-# reference's). Then RUNS_BESIDE go on beside the other files' tests, twelve tests in all;
-# once this module's tests begin, nothing else runs: RUNS_ALONE, sixteen tests, as many as
-# the module kept going when it ran alone (`make test`: 385 s one after the other, 260 s side
-# by side, 2026-12-04).
+# reference's); all but the skeletons' run, the first, which goes on beside them
+# (RUNS_WHILE_SPINNING): its programs are stubs, the only tests they must pass ([build] and
+# [args]) allow 5 s for an exit that takes milliseconds, and it builds every lab's reference
+# into the kit's build cache meanwhile (on a fresh clone nothing is built yet), with CPU the
+# spinners would otherwise take for nothing. Then RUNS_BESIDE go on beside the other files'
+# tests, twelve tests in all; once this module's tests begin, nothing else runs: RUNS_ALONE,
+# sixteen tests, as many as the module kept going when it ran alone (`make test`: 385 s one
+# after the other, 260 s side by side, 2026-12-04).
+RUNS_WHILE_SPINNING = 1
 RUNS_BESIDE = 3
 RUNS_ALONE = 4
 RUN_JOBS = 2
@@ -154,9 +159,9 @@ def pool_stops_with_the_module() -> Iterator[None]:
 
 @cache
 def scheduled() -> dict[tuple[str, int], Future[Results]]:
-    """Every grader run of this module, started as SLOTS allow, the longest first, so that
-    the short runs fill the slots at the end: the reference and the skeleton (every lab),
-    then the rounds that hold a slow patch (a round lasts as long as its slowest lab), each
+    """Every grader run of this module, started as SLOTS allow: the skeleton's first (it may
+    go on beside the `alone` tests: RUNS_WHILE_SPINNING), then the longest first, so that
+    the short runs fill the slots at the end: the reference (every lab), then the rounds that hold a slow patch (a round lasts as long as its slowest lab), each
     group by its number of labs (the last rounds hold lab 01 alone, which has the most
     patches). A slow round left to the end kept the suite going 15 s after every other run
     had ended (2026-12-04). Each test waits for its own run's results."""
@@ -169,7 +174,7 @@ def scheduled() -> dict[tuple[str, int], Future[Results]]:
         runs += [(any(by_lab(kind)[lab][k].slow for lab in labs_of_round(kind, k)),
                   len(labs_of_round(kind, k)), (kind, k),
                   lambda kind=kind, k=k: run_patched(kind, k)) for k in range(rounds)]
-    runs.sort(key=lambda run: (not run[0], -run[1]))    # stable: else in the order above
+    runs.sort(key=lambda run: (run[2] != ("skeletons", 0), not run[0], -run[1]))   # stable
     return {key: POOL.submit(SLOTS.run, turn, work)
             for turn, (_, _, key, work) in enumerate(runs)}
 
