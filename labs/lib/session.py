@@ -41,6 +41,7 @@ from __future__ import annotations
 import argparse
 import fcntl
 import os
+import random
 import re
 import select
 import shlex
@@ -78,6 +79,9 @@ SERVER_GRACE_S = 3.0          # how long the server may go on once the client ha
 REFERENCE_GRACE_S = 0.5
 ARGV_SEP = "\x1f"             # joins the words of one command line (ASCII unit separator)
 PORT_TRIES = 100              # ports drawn before giving up on finding one no session has
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")   # the kernel's own ports
+DEFAULT_EPHEMERAL_LOW = 32768 # its first port, where the file cannot be read (Linux's default)
+LOWEST_PORT = 1024            # below: ports only root may bind
 SIGNAL_BASE = 128             # a sandboxed program killed by signal N ends as 128+N (bubblewrap)
 # The whole environment of every program a test starts: nothing of the grader's (SOCKLAB_*),
 # Bats' (BATS_*) or the build's. HOME and TMPDIR are the program's working folder (its scratch
@@ -421,16 +425,34 @@ def program_trace(raw: str, program: str, calls: str) -> list[str]:
     return kept
 
 
+def handed_out_ports() -> range:
+    """The ports a session hands out: those below the kernel's ephemeral range. The kernel
+    gives a socket that binds no port itself (a client's, the relay's, a TFTP transfer's) one
+    from that range, at any moment: a port drawn from it (by bind(0)) could be taken that way
+    between the draw and its server's bind, and a correct server then failed with "Address
+    already in use" (once in a make test, lab 06, two tests side by side)."""
+    try:
+        low = int(EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = DEFAULT_EPHEMERAL_LOW
+    return range(LOWEST_PORT, max(low, LOWEST_PORT + 1))
+
+
 def free_port(proto: str) -> int:
-    """A port the OS considers free for `proto` (and, for TCP, nobody listens on), and that no
-    other session of this Bats run was handed: tests of one run may run side by side, and the
-    OS could hand the same free port to two of them before either server binds it."""
+    """A port the OS finds free for `proto` (a bind to it succeeds; for TCP, nobody listens
+    on it), outside its ephemeral range (handed_out_ports), that no other session of this Bats
+    run was handed: tests of one run may run side by side."""
     kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
     registry = os.environ.get("BATS_RUN_TMPDIR")
+    ports = handed_out_ports()
+    draw = random.SystemRandom()    # never SOCKLAB_SEED's: runs side by side would draw alike
     for _ in range(PORT_TRIES):
+        port = draw.choice(ports)
         with socket.socket(socket.AF_INET, kind) as probe:
-            probe.bind(("0.0.0.0", 0))
-            port: int = probe.getsockname()[1]
+            try:
+                probe.bind(("0.0.0.0", port))
+            except OSError:         # in use
+                continue
         if registry is None or claim_port(Path(registry) / "ports-handed-out", port):
             return port
     raise SessionError(tr("no free {proto} port in {tries} tries").format(proto=proto,
