@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import pytest
 
@@ -97,10 +101,34 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 # A test module may define begin_early(items), called once the tests are collected with its
-# tests among them (`items`), to start long work its tests will wait for; and end_early(),
-# called when the session ends. The `alone` files' grade calls spin for most of their time:
-# begun together, they spin side by side rather than one after the other.
+# tests among them (`items`), to start long work its tests will wait for (an EarlyWork); and
+# end_early(), called when the session ends. The `alone` files' grade calls spin for most of
+# their time: begun together, they spin side by side rather than one after the other.
 BEGIN_EARLY, END_EARLY = "begin_early", "end_early"
+T = TypeVar("T")
+
+
+class EarlyWork(Generic[T]):
+    """Long work of a test module, begun once (start) in a thread of its own and in a folder
+    of its own (mkdtemp), which `work` gets; its tests wait for start()'s result. end() (from
+    the module's end_early) starts nothing more and removes the folder of work that has ended;
+    work still going (a session cut short) ends on its own, bounded by its own deadlines."""
+
+    def __init__(self, name: str, work: Callable[[Path], T]) -> None:
+        self.name, self.work = name, work
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self.started: tuple[Path, Future[T]] | None = None
+
+    def start(self) -> Future[T]:
+        if self.started is None:
+            root = Path(tempfile.mkdtemp(prefix=f"socklab-{self.name}-"))
+            self.started = root, self.pool.submit(self.work, root)
+        return self.started[1]
+
+    def end(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        if self.started is not None and self.started[1].done():
+            shutil.rmtree(self.started[0], ignore_errors=True)
 
 
 def modules_with(items: list[pytest.Item], name: str) -> dict[Any, list[pytest.Item]]:

@@ -10,27 +10,21 @@ from __future__ import annotations
 
 import csv
 import os
-import shutil
 import subprocess
-import tempfile
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from conftest import KIT, PYTHON, socklab
+from conftest import KIT, PYTHON, EarlyWork, socklab
 from grader.manifest import load
 
 LAB = load(KIT).find("01").without_hidden()
 CLASS_DEADLINE_S = 900
-POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="example-class")
-STARTED: list[Future[ClassGrade]] = []     # the grade call, once begun
 
 
 @dataclass(frozen=True)
 class ClassGrade:
-    root: Path                                          # everything of the run, removed after
     built: subprocess.CompletedProcess[str]             # examples/make_class.py
     graded: subprocess.CompletedProcess[str] | None     # socklab grade, once the class is built
     out: Path
@@ -55,42 +49,35 @@ def left_running(scratch: Path) -> list[str]:
     return found
 
 
-def grade_the_class() -> ClassGrade:
-    """README's first command, `make class`, in its two steps."""
-    root = Path(tempfile.mkdtemp(prefix="socklab-example-class-"))
+def grade_the_class(root: Path) -> ClassGrade:
+    """README's first command, `make class`, in its two steps, in `root`."""
     subs, out, scratch = root / "class", root / "out", root / "tmp"
     scratch.mkdir()
     built = subprocess.run([PYTHON, "examples/make_class.py", str(subs)], cwd=KIT,
                            capture_output=True, text=True, timeout=60)
     if built.returncode != 0:
-        return ClassGrade(root, built, None, out, scratch)
+        return ClassGrade(built, None, out, scratch)
     graded = socklab("grade", str(subs), "01", "-o", str(out), env={"TMPDIR": str(scratch)},
                      timeout=CLASS_DEADLINE_S)
-    return ClassGrade(root, built, graded, out, scratch)
+    return ClassGrade(built, graded, out, scratch)
 
 
-def start() -> Future[ClassGrade]:
-    if not STARTED:
-        STARTED.append(POOL.submit(grade_the_class))
-    return STARTED[0]
+CLASS = EarlyWork("example-class", grade_the_class)
 
 
 def begin_early(items: list[pytest.Item]) -> None:
     """Called by conftest.py once the tests are collected: the grade call starts."""
-    start()
+    CLASS.start()
 
 
 def end_early() -> None:
-    """Called by conftest.py when the session ends: the run's folder goes; a grade call still
-    going (a session cut short) ends on its own, bounded by CLASS_DEADLINE_S."""
-    POOL.shutdown(wait=False, cancel_futures=True)
-    if STARTED and STARTED[0].done() and STARTED[0].exception() is None:
-        shutil.rmtree(STARTED[0].result().root, ignore_errors=True)
+    """Called by conftest.py when the session ends (CLASS_DEADLINE_S bounds a call going on)."""
+    CLASS.end()
 
 
 @pytest.mark.alone      # its hostile student's server spins: conftest.py
 def test_sample_class_gets_the_gradebook_it_deserves() -> None:
-    run = start().result()
+    run = CLASS.start().result()
     assert run.built.returncode == 0 and run.graded is not None, run.built.stderr
     graded = run.graded
     assert graded.returncode == 0, graded.stdout + graded.stderr

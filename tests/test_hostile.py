@@ -49,11 +49,10 @@ import re
 import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,7 +60,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from conftest import KIT
+from conftest import KIT, EarlyWork
 from grader import sandbox
 from grader.manifest import Lab, load
 from grader.results import LabResult
@@ -189,34 +188,22 @@ def grade_all(root: Path) -> dict[str, Graded]:
 
 
 # The first part's runs, begun by conftest.py once the tests are collected (begin_early).
-EARLY = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hostile")
-STARTED: list[tuple[Path, Future[dict[str, Graded]]]] = []
-
-
-def start() -> Future[dict[str, Graded]]:
-    if not STARTED:
-        root = Path(tempfile.mkdtemp(prefix="socklab-hostile-"))
-        STARTED.append((root, EARLY.submit(grade_all, root)))
-    return STARTED[0][1]
+HOSTILE_RUNS = EarlyWork("hostile", grade_all)
 
 
 def begin_early(items: list[pytest.Item]) -> None:
     if not SKIPPED and any("graded" in item.fixturenames for item in items):
-        start()
+        HOSTILE_RUNS.start()
 
 
 def end_early() -> None:
-    """The session ends: a run still going (a session cut short) ends on its own, bounded by
-    RUN_DEADLINE_S; the folder of one that ended goes."""
-    EARLY.shutdown(wait=False, cancel_futures=True)
-    for root, runs in STARTED:
-        if runs.done():
-            shutil.rmtree(root, ignore_errors=True)
+    """The session ends (RUN_DEADLINE_S bounds a run going on)."""
+    HOSTILE_RUNS.end()
 
 
 @pytest.fixture(scope="module")
 def graded() -> dict[str, Graded]:
-    return start().result()
+    return HOSTILE_RUNS.start().result()
 
 
 def solution_lines() -> set[str]:

@@ -161,10 +161,11 @@ def pool_stops_with_the_module() -> Iterator[None]:
 def scheduled() -> dict[tuple[str, int], Future[Results]]:
     """Every grader run of this module, started as SLOTS allow: the skeleton's first (it may
     go on beside the `alone` tests: RUNS_WHILE_SPINNING), then the longest first, so that
-    the short runs fill the slots at the end: the reference (every lab), then the rounds that hold a slow patch (a round lasts as long as its slowest lab), each
-    group by its number of labs (the last rounds hold lab 01 alone, which has the most
-    patches). A slow round left to the end kept the suite going 15 s after every other run
-    had ended (2026-12-04). Each test waits for its own run's results."""
+    the short runs fill the slots at the end: the reference (every lab), then the rounds
+    that hold a slow patch (a round lasts as long as its slowest lab), each group by its
+    number of labs (the last rounds hold lab 01 alone, which has the most patches). A slow
+    round left to the end kept the suite going 15 s after every other run had ended
+    (2026-12-04). Each test waits for its own run's results."""
     runs: list[tuple[bool, int, tuple[str, int], Callable[[], Results]]] = [
         (True, len(LABS), ("solutions", 0), lambda: run_tree("solutions")),
         (True, len(LABS), ("skeletons", 0), lambda: run_tree("skeletons")),
