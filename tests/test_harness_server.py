@@ -20,7 +20,7 @@ from conftest import KIT, PYTHON
 
 DEADLINE_S = 10.0
 PROBE = '''
-import os, sys, time
+import atexit, os, sys, threading, time
 
 def main(argv):
     what = argv[0]
@@ -36,6 +36,12 @@ def main(argv):
         print(os.getpgrp() == os.getpid(), os.getpid(), flush=True)
         time.sleep(float(argv[1]))
         return 0
+    if what == "exit-work":     # what the interpreter's exit must still do after main()
+        print("buffered", end="")
+        atexit.register(print, "atexit ran", file=sys.stderr)
+        late = threading.Thread(target=lambda: (time.sleep(0.2), print(" thread ended")))
+        late.start()
+        return 4
     if what == "kill-self":
         os.kill(os.getpid(), 9)
     return 3
@@ -117,6 +123,13 @@ def test_exit_statuses_are_those_of_python_dash_m(server: Server) -> None:
     assert server.result(server.ask("probe", "kill-self"))[0] == 128 + signal.SIGKILL
     status, _out, err = server.result(server.ask("no_such_tool"))
     assert status == 1 and "No module named 'no_such_tool'" in err
+
+
+def test_a_child_ends_as_the_interpreters_exit_would(server: Server) -> None:
+    """Without the interpreter's teardown (harness_server.leave), but nothing of the exit lost:
+    its threads waited for, its atexit functions run, its buffered output written."""
+    status, out, err = server.result(server.ask("probe", "exit-work"))
+    assert (status, out, err) == (4, "buffered thread ended\n", "atexit ran\n")
 
 
 def test_a_request_it_cannot_read_is_refused(server: Server) -> None:

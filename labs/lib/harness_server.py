@@ -22,19 +22,27 @@ leads its own process group, so that a test's teardown kills it and what it star
 child has ended, the server writes its exit status into REQ.status (128+N for a signal N, as a
 shell says) and wakes the caller through the FIFO REQ.done, which the caller made and holds
 open. The server never exits on its own: teardown_file kills it.
+
+A child ends as the interpreter's exit would end it (its other threads waited for, atexit
+functions, stdout and stderr flushed) but without the interpreter's teardown, which would free
+every object the server imported: touching each one's memory, the child would copy every page
+it shares with the server (~2,000 page faults, ~6.5 ms of CPU a tool, for nothing).
 """
 
 from __future__ import annotations
 
+import atexit
 import gc
 import importlib
 import os
 import select
 import signal
 import sys
+import threading
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 SIGNAL_BASE = 128        # a child killed by signal N reports 128+N, as a shell does
 READ_BYTES = 1 << 16
@@ -93,6 +101,20 @@ def run_child(request: Request) -> int:
     return int(status or 0)
 
 
+def leave(status: int) -> NoReturn:
+    """Ends the child with `status`: what the interpreter does at exit, less its teardown."""
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):   # a closed or broken stream: nothing left to save
+            pass
+    os._exit(status)
+
+
 def finish(request: Request, wait_status: int) -> None:
     """In the server, once the child of `request` has ended: its status, then the wake-up."""
     if os.WIFSIGNALED(wait_status):
@@ -110,8 +132,8 @@ def finish(request: Request, wait_status: int) -> None:
         pass
 
 
-def serve(fifo: str) -> int:
-    """The server's loop; returns only in a child, with the tool's exit status."""
+def serve(fifo: str) -> NoReturn:
+    """The server's loop; a child leaves from it with its tool's exit status."""
     requests = os.open(fifo, os.O_RDWR)       # read-write: never an end of file
     woken, wake = os.pipe()                   # SIGCHLD's wake-up (signal.set_wakeup_fd)
     os.set_blocking(wake, False)
@@ -153,7 +175,7 @@ def serve(fifo: str) -> int:
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 for descriptor in (requests, woken, wake):
                     os.close(descriptor)
-                return run_child(request)
+                leave(run_child(request))
             running[pid] = request
 
 
@@ -162,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 1:
         print("usage: harness_server FIFO", file=sys.stderr)
         return 2
-    return serve(args[0])
+    serve(args[0])
 
 
 if __name__ == "__main__":
