@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 
-from grader import batch, buildcache, i18n, progress, student
+from grader import batch, buildcache, i18n, progress, sandbox, student
 from grader import manifest as manifest_mod
 from grader.cli_export import add_export_parsers
 from grader.i18n import _
@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         handler = args.handler
         code: int = handler(args, manifest)
         return code
-    except manifest_mod.ManifestError as error:
+    except (manifest_mod.ManifestError, sandbox.SandboxError) as error:
         print(f"socklab: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -2,8 +2,8 @@
 
 Student code is untrusted: a submission may fork-bomb, kill every process it can, fill the
 disk, keep a port after its test, or read the reference solutions and print them. Two layers,
-built from Debian's tools (bubblewrap, setpriv, unshare, and setrlimit through bash's ulimit),
-keep it in:
+built from Debian's tools (bubblewrap, unshare) and a launcher of our own (setrlimit(2), the
+switch to an unprivileged user), keep it in:
 
 outer  one per student x lab: the whole Bats run (Bats, the harness, the reference programs)
        gets its own network namespace with only loopback up, so parallel runs never clash on
@@ -11,7 +11,8 @@ outer  one per student x lab: the whole Bats run (Bats, the harness, the referen
        or a fork bomb harms nothing outside; and its own /tmp, so runs never see each other's
        scratch folders. RunConfig.outer.
 wrap   one per program: every student program (and the compiler on the student's sources)
-       runs through grader/sandbox-exec: its own PID namespace (whatever it forks dies with
+       runs through sandbox-exec (grader/sandbox-exec.c, built by launcher() into
+       build/sandbox/): its own PID namespace (whatever it forks dies with
        it, daemons included), a mount view holding only the system (/usr, /etc), its own
        build folder (read-only) and its test's scratch folder (the only writable place) —
        no solutions/, no hidden tests, no other student, no grader; an unprivileged user of
@@ -33,6 +34,7 @@ back to what is there and says, one line each, what is not protected.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import shutil
@@ -42,10 +44,13 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from grader.i18n import _, language
+from grader.i18n import _, language, locale_dir
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
-LAUNCHER = "grader/sandbox-exec"          # relative to the kit's root
+LAUNCHER_SOURCE = KIT_ROOT / "grader" / "sandbox-exec.c"
+LAUNCHER_NAME = "sandbox-exec"
+LAUNCHER_FLAGS = ("-std=c11", "-Wall", "-Wextra", "-Werror", "-O2")
+LAUNCHER_DEADLINE_S = 120.0
 ARGV_SEP = "\x1f"    # joins a command line's words in SOCKLAB_WRAP (as labs/lib/session.py reads it)
 PROBE_DEADLINE_S = 20.0
 
@@ -73,7 +78,6 @@ class Probe:
     bwrap: str | None           # bubblewrap's path, when it works here
     bwrap_problem: str          # why not, when it does not
     unshare: str | None         # util-linux unshare with ip(8), for the outer without bwrap
-    setpriv: bool
 
 
 @dataclass(frozen=True)
@@ -120,7 +124,46 @@ def probe() -> Probe:
     else:
         unshare = None
     return Probe(root=root, bwrap=bwrap, bwrap_problem=problem if not bwrap else "",
-                 unshare=unshare, setpriv=shutil.which("setpriv") is not None)
+                 unshare=unshare)
+
+
+class SandboxError(Exception):
+    """The launcher cannot be built: nothing can run in the sandbox."""
+
+
+def launcher() -> Path:
+    """The launcher (grader/sandbox-exec.c), compiled the first time a kit needs it into
+    build/sandbox/KEY/, KEY a digest of its source and flags. Several socklab runs may build it
+    at once: each in a folder of its own, renamed into place (the first rename wins)."""
+    source = LAUNCHER_SOURCE.read_bytes()
+    key = hashlib.sha256("\0".join(LAUNCHER_FLAGS).encode() + b"\0" + source).hexdigest()[:16]
+    folder = KIT_ROOT / "build" / "sandbox" / key
+    program = folder / LAUNCHER_NAME
+    if program.is_file():
+        return program
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=folder.parent))
+    try:
+        done = subprocess.run(["gcc", *LAUNCHER_FLAGS, "-o", str(partial / LAUNCHER_NAME),
+                               str(LAUNCHER_SOURCE)], capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, timeout=LAUNCHER_DEADLINE_S)
+        said = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[0]
+    except (OSError, subprocess.TimeoutExpired) as error:
+        done, said = None, str(error)
+    if done is None or done.returncode != 0:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise SandboxError(_("the sandbox's launcher ({source}) does not build: {said} "
+                             "(make deps installs gcc)"
+                             ).format(source=LAUNCHER_SOURCE, said=said))
+    # Bound into each program's mount view for its last step, as the program's user: 0755
+    # whatever the umask (mkdtemp made the folder 0700).
+    (partial / LAUNCHER_NAME).chmod(0o755)
+    partial.chmod(0o755)
+    try:
+        partial.rename(folder)
+    except OSError:          # another run's build came first: the same program
+        shutil.rmtree(partial, ignore_errors=True)
+    return program
 
 
 def in_container(markers: tuple[Path, ...] = CONTAINER_MARKERS) -> bool:
@@ -200,27 +243,23 @@ def plan(build_dir: Path, impl_root: Path, kit_root: Path = KIT_ROOT, enabled: b
                           "programs can read every file you can and signal your "
                           "processes").format(problem=found.bwrap_problem))
     uid: int | None = None
-    launcher = [str(kit_root.resolve() / LAUNCHER), "--lang", language(), "--build-dir",
-                str(build_dir),
-                "--scratch-root", str(scratch), "--protect", str(impl_root.resolve()),
-                "--protect", str(kit_root.resolve())]
-    if found.root and found.setpriv:
+    wrap = [str(launcher()), "--lang", language(), "--locale", str(locale_dir()),
+            "--build-dir", str(build_dir), "--scratch-root", str(scratch),
+            "--protect", str(impl_root.resolve()), "--protect", str(kit_root.resolve())]
+    if found.root:
         uid = UID_BASE + secrets.randbelow(UID_SPAN)
-        launcher += ["--uid", str(uid), "--gid", str(uid)]
-    elif found.root:
-        warnings.append(_("sandbox: setpriv (util-linux) is missing: student programs run as "
-                          "root inside the sandbox"))
+        wrap += ["--uid", str(uid), "--gid", str(uid)]
     else:
         shown = _("the mount view still hides your files") if found.bwrap else \
             _("they can write your files")
         warnings.append(_("sandbox: not root: student programs run as you (no separate user, "
                           "no process limit: it would count all your processes); {what}"
                           ).format(what=shown))
-    launcher += ["--cpu", str(CPU_SECONDS), "--as", str(ADDRESS_SPACE),
-                 "--fsize", str(FILE_SIZE), "--nofile", str(OPEN_FILES)]
+    wrap += ["--cpu", str(CPU_SECONDS), "--as", str(ADDRESS_SPACE),
+             "--fsize", str(FILE_SIZE), "--nofile", str(OPEN_FILES)]
     if uid is not None:   # RLIMIT_NPROC counts every process of the user: only a fresh one
-        launcher += ["--nproc", str(PROCESSES)]
+        wrap += ["--nproc", str(PROCESSES)]
     if not found.bwrap:
-        launcher.append("--no-bwrap")
-    launcher.append("--")
-    return SandboxPlan(outer, tuple(launcher), tuple(warnings), uid, scratch)
+        wrap.append("--no-bwrap")
+    wrap.append("--")
+    return SandboxPlan(outer, tuple(wrap), tuple(warnings), uid, scratch)

@@ -10,7 +10,7 @@ Where the English messages are (GNU xgettext finds the marked ones):
     labs/lib/*.bash, labs/*/tests/*.bats, labs/*/hidden/*.bats
                                  tr_printf '...', tr_text VAR '...' (labs/lib/socklab.bash),
                                  skip "..." and the WHY of assert_stderr_has and assert_bytes
-    grader/sandbox-exec          die '...' (its own errors, a printf format)
+    grader/sandbox-exec.c        die("...") (the launcher's own errors, a printf format)
     argparse (Python's own)      usage:, error:, "the following arguments are required"...
 and what xgettext cannot see, added here:
     labs/labs.toml               every lab's title and every hint (the manifest stays English)
@@ -50,8 +50,8 @@ msgstr ""
 # The tools read and write UTF-8 whatever this machine's locale is.
 TOOLS_ENV = {**os.environ, "LC_ALL": "C.UTF-8"}
 PYTHON_KEYWORDS = ("_", "N_", "words", "tr")
-SHELL_KEYWORDS = ("tr_printf", "tr_text:2", "skip", "assert_stderr_has:3", "assert_bytes:3",
-                  "die")
+SHELL_KEYWORDS = ("tr_printf", "tr_text:2", "skip", "assert_stderr_has:3", "assert_bytes:3")
+C_KEYWORDS = ("die",)
 
 
 def python_sources() -> list[Path]:
@@ -60,7 +60,11 @@ def python_sources() -> list[Path]:
 
 def shell_sources() -> list[Path]:
     return sorted([*KIT.glob("labs/lib/*.bash"), *KIT.glob("labs/*/tests/*.bats"),
-                   *KIT.glob("labs/*/hidden/*.bats"), KIT / "grader" / "sandbox-exec"])
+                   *KIT.glob("labs/*/hidden/*.bats")])
+
+
+def c_sources() -> list[Path]:
+    return [KIT / "grader" / "sandbox-exec.c"]
 
 
 def quote(text: str) -> str:
@@ -111,7 +115,8 @@ def build_template(target: Path) -> None:
         work = Path(scratch)
         xgettext("Python", PYTHON_KEYWORDS, python_sources(), work / "python.pot")
         xgettext("Shell", SHELL_KEYWORDS, shell_sources(), work / "shell.pot",
-                 ("--flag=tr_printf:1:c-format", "--flag=die:1:c-format"))
+                 ("--flag=tr_printf:1:c-format",))
+        xgettext("C", C_KEYWORDS, c_sources(), work / "c.pot", ("--flag=die:1:c-format",))
         xgettext("Python", ("_",), [Path(argparse.__file__)], work / "argparse.pot")
         # argparse's file lives outside the kit: name it by module, not by this machine's path
         text = (work / "argparse.pot").read_text(encoding="utf-8")
@@ -121,7 +126,8 @@ def build_template(target: Path) -> None:
         (work / "manifest.pot").write_text(HEADER + "\n" + "\n".join(manifest_entries()),
                                            encoding="utf-8")
         (work / "header.pot").write_text(HEADER, encoding="utf-8")
-        parts = ["header.pot", "python.pot", "shell.pot", "manifest.pot", "argparse.pot"]
+        parts = ["header.pot", "python.pot", "shell.pot", "c.pot", "manifest.pot",
+                 "argparse.pot"]
         subprocess.run(["msgcat", "--use-first", "--to-code=UTF-8", "-o", str(target),
                         *(str(work / part) for part in parts if (work / part).stat().st_size)],
                        check=True, env=TOOLS_ENV)

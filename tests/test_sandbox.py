@@ -4,23 +4,21 @@ and the plan's fallbacks and warnings on machines that lack a mechanism."""
 
 from __future__ import annotations
 
-import os
 import shlex
 import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from conftest import KIT, PYTHON
-from grader import sandbox
+from grader import i18n, sandbox
 
 PROBE = sandbox.probe()
 DEADLINE_S = 60
 full_sandbox = pytest.mark.skipif(
-    not (PROBE.root and PROBE.bwrap and PROBE.setpriv),
-    reason=f"needs root, setpriv and a working bubblewrap ({PROBE.bwrap_problem or 'not root'})")
+    not (PROBE.root and PROBE.bwrap),
+    reason=f"needs root and a working bubblewrap ({PROBE.bwrap_problem or 'not root'})")
 
 
 def in_sandbox(plan: sandbox.SandboxPlan, cwd: Path,
@@ -111,27 +109,25 @@ def test_off_means_no_commands_and_one_warning(tmp_path: Path) -> None:
     assert plan.outer == () and plan.wrap == () and len(plan.warnings) == 1
 
 
-@pytest.mark.parametrize("missing", ["bwrap", "root", "setpriv", "everything"])
+@pytest.mark.parametrize("missing", ["bwrap", "root", "everything"])
 def test_a_missing_mechanism_is_one_warning_line(tmp_path: Path, missing: str,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    real = sandbox.Probe(root=True, bwrap="/usr/bin/bwrap", bwrap_problem="", unshare=None,
-                         setpriv=True)
+    real = sandbox.Probe(root=True, bwrap="/usr/bin/bwrap", bwrap_problem="", unshare=None)
     fake = {
         "bwrap": replace(real, bwrap=None, bwrap_problem="bubblewrap is not installed",
                          unshare="/usr/bin/unshare"),
         "root": replace(real, root=False),
-        "setpriv": replace(real, setpriv=False),
         "everything": sandbox.Probe(root=False, bwrap=None, bwrap_problem="no bubblewrap",
-                                    unshare=None, setpriv=False),
+                                    unshare=None),
     }[missing]
     monkeypatch.setattr(sandbox, "probe", lambda: fake)
     plan = sandbox.plan(tmp_path, tmp_path, KIT)
-    expected = {"bwrap": 1, "root": 1, "setpriv": 1, "everything": 2}[missing]
+    expected = {"bwrap": 1, "root": 1, "everything": 2}[missing]
     assert len(plan.warnings) == expected, plan.warnings
     assert all(line.startswith("sandbox: ") and "\n" not in line for line in plan.warnings)
     if missing == "bwrap":
         assert plan.outer[0] == "/usr/bin/unshare" and "--no-bwrap" in plan.wrap
-    if missing in ("root", "setpriv"):
+    if missing == "root":
         assert plan.uid is None and "--uid" not in plan.wrap
     if missing == "everything":
         assert plan.outer == () and "--no-bwrap" in plan.wrap and "--nproc" not in plan.wrap
@@ -143,7 +139,7 @@ def test_the_build_folder_is_made_and_bound_before_any_run(
     outer binds back from the host's /tmp only folders that exist, so the plan makes it. Made
     later, inside a run, it was that run's private /tmp's, and every run built it all again."""
     monkeypatch.setattr(sandbox, "probe", lambda: sandbox.Probe(
-        root=True, bwrap="/usr/bin/bwrap", bwrap_problem="", unshare=None, setpriv=True))
+        root=True, bwrap="/usr/bin/bwrap", bwrap_problem="", unshare=None))
     build = tmp_path / "grade" / "build"
     plan = sandbox.plan(build, tmp_path, KIT)
     assert build.is_dir()
@@ -152,11 +148,78 @@ def test_the_build_folder_is_made_and_bound_before_any_run(
     assert (real, real) in bound, plan.outer
 
 
-def test_the_launcher_is_executable_and_bash_clean() -> None:
-    launcher = KIT / sandbox.LAUNCHER
-    assert os.access(launcher, os.X_OK)
-    subprocess.run(["bash", "-n", str(launcher)], check=True, timeout=DEADLINE_S)
-    assert sys.executable   # the suite runs under /usr/bin/python3 (Makefile)
+@pytest.mark.parametrize("compiler", ["gcc", "clang"])
+def test_the_launcher_builds_without_a_warning(compiler: str, tmp_path: Path) -> None:
+    done = subprocess.run([compiler, *sandbox.LAUNCHER_FLAGS, "-o", str(tmp_path / "launcher"),
+                           str(sandbox.LAUNCHER_SOURCE)], capture_output=True, text=True,
+                          timeout=DEADLINE_S, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+
+
+def test_the_launcher_is_built_once_and_open_to_the_programs_user() -> None:
+    """Built into build/sandbox/KEY/ (KEY: its source and flags) and found there afterwards;
+    bound into each program's view for its last step, which runs as the program's user."""
+    launcher = sandbox.launcher()
+    assert launcher.parent.parent == KIT / "build" / "sandbox"
+    assert sandbox.launcher() == launcher
+    assert launcher.stat().st_mode & 0o777 == 0o755
+    assert launcher.parent.stat().st_mode & 0o777 == 0o755
+    assert sandbox.plan(launcher.parent, KIT / "solutions", KIT).wrap[0] == str(launcher)
+
+
+@pytest.mark.parametrize(("args", "english", "korean"), [
+    (["--bogus", "--", "true"], "unknown option '--bogus'", "모르는 옵션 '--bogus'"),
+    (["--cpu", "ten", "--", "true"], "option --cpu: 'ten' is not a number",
+     "옵션 --cpu: 'ten'은(는) 숫자가 아닙니다"),
+    (["--uid", "-1", "--", "true"], "option --uid: '-1' is not a number",
+     "옵션 --uid: '-1'은(는) 숫자가 아닙니다"),
+    (["--cpu"], "option --cpu needs a value", "옵션 --cpu에는 값이 필요합니다"),
+    (["--cpu", "1"], "no program to run", "실행할 프로그램이 없습니다"),
+    (["--"], "no program to run", "실행할 프로그램이 없습니다"),
+])
+def test_the_launchers_own_errors_exit_125_in_the_graders_language(
+        args: list[str], english: str, korean: str) -> None:
+    assert i18n.compile_catalog()[0] is not None
+    for language, said in (("en", english), ("ko", korean)):
+        done = subprocess.run([str(sandbox.launcher()), "--lang", language, "--locale",
+                               str(i18n.locale_dir()), *args], capture_output=True, text=True,
+                              timeout=DEADLINE_S, stdin=subprocess.DEVNULL)
+        assert (done.returncode, done.stderr) == (125, f"sandbox-exec: {said}\n")
+
+
+@full_sandbox
+def test_a_program_that_cannot_be_found_exits_127(tmp_path: Path) -> None:
+    """As a shell says it: the launcher's last step execs the program, or says why not."""
+    plan = sandbox.plan(tmp_path, KIT / "solutions", KIT)
+    inner = f"mkdir -p /tmp/w && cd /tmp/w && exec {shlex.join(plan.wrap)} no-such-program"
+    done = subprocess.run([*plan.outer, "/bin/bash", "-c", inner], capture_output=True,
+                          text=True, timeout=DEADLINE_S, stdin=subprocess.DEVNULL)
+    assert done.returncode == 127
+    assert done.stderr == "sandbox-exec: no-such-program: No such file or directory\n"
+
+
+def privileges(status: str) -> dict[str, str]:
+    """What /proc/self/status says of a process's capabilities, groups and new privileges."""
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    names = ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Groups", "Uid",
+             "Gid")
+    return {name: " ".join(fields[name].split()) for name in names}
+
+
+def unprivileged(uid: int | None) -> dict[str, str]:
+    return {"CapInh": "0" * 16, "CapPrm": "0" * 16, "CapEff": "0" * 16, "CapBnd": "0" * 16,
+            "CapAmb": "0" * 16, "NoNewPrivs": "1", "Groups": "",
+            "Uid": f"{uid} {uid} {uid} {uid}", "Gid": f"{uid} {uid} {uid} {uid}"}
+
+
+@full_sandbox
+def test_a_program_has_no_capability_group_or_way_to_new_privileges(tmp_path: Path) -> None:
+    """The plan's user in every id (real, effective, saved, file system), no supplementary
+    group, every capability set empty (the bounding set too: nothing it runs can regain one),
+    and no new privileges through a set-user-ID program."""
+    plan = sandbox.plan(tmp_path, KIT / "solutions", KIT)
+    done = in_sandbox(plan, Path("/tmp/test-run/work"), "cat /proc/self/status")
+    assert privileges(done.stdout) == unprivileged(plan.uid), done.stderr
 
 
 def session_in_sandbox(plan: sandbox.SandboxPlan, tmp_path: Path,

@@ -431,7 +431,7 @@ class Room:
                            stdin=True)
 
     def server_pid(self, program: Program | None = None) -> int:
-        """The lab program's own process, inside the sandbox's wrappers (bubblewrap, setpriv,
+        """The lab program's own process, inside the sandbox's wrappers (bubblewrap, its launcher,
         strace): the shallowest process named like the program (or Valgrind's tool)."""
         program = program or self.server
         assert program is not None
