@@ -9,7 +9,7 @@ recipe (labs/lib/socklab.bash, which holds the flags). A build that failed is ne
 stays with the run that saw it.
 
 The sandbox shows a student's program its own build folder only, read-only
-(grader/sandbox-exec), as it does with a run's own temporary cache.
+(grader/sandbox-exec.c), as it does with a run's own temporary cache.
 
 Class grading (`socklab grade`, the Gradescope run) never uses this cache: a grade depends on
 nothing an earlier run left behind. `make clean` removes it.

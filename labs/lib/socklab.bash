@@ -357,7 +357,7 @@ build_found() {
 
 # build_tmp VAR: makes a new folder for a build, unfinished (named .tmp.*), and sets VAR to it.
 # Readable by everyone (0755), unlike mktemp -d's (0700): the sandbox shows a program its build
-# folder as it is, to the program's own unprivileged user (grader/sandbox-exec), which would
+# folder as it is, to the program's own unprivileged user (grader/sandbox-exec.c), which would
 # otherwise have to open it up before every program it starts. (mkdir -m is coreutils' own, a
 # process, as mktemp was.)
 build_tmp() {
