@@ -71,6 +71,7 @@ enum {
     EXIT_NOT_FOUND = 127,      /* no such program (as a shell says) */
     KIB = 1024,                /* setrlimit takes bytes; the shell's ulimit took KiB */
     MIB_SHIFT = 20,
+    LIST_START = 16,           /* words a list holds before it first grows */
 };
 
 static const char DOMAIN[] = "socklab";
@@ -117,18 +118,18 @@ static void die_errno(const char *what, const char *path)
 /* A growing list of strings (folders, bwrap's words). Never freed: the process execs. */
 struct list {
     const char **items;
-    size_t count, capacity;
+    size_t count, allocated;
 };
 
 static void push(struct list *list, const char *item)
 {
-    if (list->count + 1 >= list->capacity) {   /* room for a NULL after the last (execvp) */
-        size_t capacity = list->capacity ? list->capacity * 2 : 16;
-        const char **items = realloc(list->items, capacity * sizeof *items);
+    if (list->count + 1 >= list->allocated) {   /* room for a NULL after the last (execvp) */
+        size_t allocated = list->allocated ? list->allocated * 2 : LIST_START;
+        const char **items = realloc(list->items, allocated * sizeof *items);
         if (items == NULL)
             die_errno("realloc", NULL);
         list->items = items;
-        list->capacity = capacity;
+        list->allocated = allocated;
     }
     list->items[list->count++] = item;
     list->items[list->count] = NULL;
@@ -189,17 +190,17 @@ static char *parent_of(const char *path)
 
 static bool owned_by_me(const char *path)
 {
-    struct stat info;
-    return stat(path, &info) == 0 && info.st_uid == geteuid();
+    struct stat about;
+    return stat(path, &about) == 0 && about.st_uid == geteuid();
 }
 
 /* chmod PATH to its mode plus BITS (a+rx, o+x), following links as chmod(1) does. */
 static void add_mode(const char *path, mode_t bits)
 {
-    struct stat info;
-    if (stat(path, &info) != 0)
+    struct stat about;
+    if (stat(path, &about) != 0)
         die_errno("stat", path);
-    if (chmod(path, (info.st_mode & 07777) | bits) != 0)
+    if (chmod(path, (about.st_mode & 07777) | bits) != 0)
         die_errno("chmod", path);
 }
 
@@ -439,8 +440,8 @@ int main(int argc, char **argv)
      * cache (it holds the reference's programs and other students' builds). */
     if (*build_dir != '\0') {
         for (char **arg = program; *arg != NULL; arg++) {
-            struct stat info;
-            if ((*arg)[0] == '/' && stat(*arg, &info) == 0 && S_ISREG(info.st_mode) &&
+            struct stat about;
+            if ((*arg)[0] == '/' && stat(*arg, &about) == 0 && S_ISREG(about.st_mode) &&
                 inside(*arg, build_dir)) {
                 char *folder = parent_of(*arg);
                 if (*folder != '\0')
@@ -516,9 +517,9 @@ int main(int argc, char **argv)
         }
     }
     for (size_t i = 0; i < hidden.count; i++) {
-        struct stat info;
+        struct stat about;
         if (strncmp(hidden.items[i], "/usr/", strlen("/usr/")) == 0 &&
-            stat(hidden.items[i], &info) == 0 && S_ISREG(info.st_mode)) {
+            stat(hidden.items[i], &about) == 0 && S_ISREG(about.st_mode)) {
             push(&view, "--ro-bind");
             push(&view, "/dev/null");
             push(&view, hidden.items[i]);
