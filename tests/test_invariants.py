@@ -142,9 +142,13 @@ def start(at_once: int) -> None:
 
 def stop() -> None:
     """No run starts any more (the session ends, or the module): the runs not yet started are
-    dropped, and those going on end on their own, bounded by their deadlines."""
+    dropped, and those going on end on their own, bounded by their deadlines. Once every run
+    has ended, their folder (RUNS) goes; a session cut short leaves it to the runs still on."""
     SLOTS.stop()
     POOL.shutdown(wait=False, cancel_futures=True)
+    runs = scheduled().values() if scheduled.cache_info().currsize else []
+    if all(run.done() for run in runs):
+        shutil.rmtree(RUNS, ignore_errors=True)
 
 
 @pytest.fixture(scope="module", autouse=True)
