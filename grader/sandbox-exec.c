@@ -115,7 +115,8 @@ static void die_errno(const char *what, const char *path)
     exit(EXIT_LAUNCHER);
 }
 
-/* A growing list of strings (folders, bwrap's words). Never freed: the process execs. */
+/* A growing list of strings (folders, bwrap's words), which it does not own. What is left
+ * of the lists goes with the exec. */
 struct list {
     const char **items;
     size_t count, allocated;
@@ -382,6 +383,199 @@ static bool same_file(const char *one, const char *other)
            a.st_ino == b.st_ino;
 }
 
+/* No core files; the address-space limit, or for a sanitizer build (the harness sets
+ * ASAN_OPTIONS for those), which reserves its shadow memory as address space,
+ * AddressSanitizer's resident-size watch instead. */
+static void set_memory_limits(const struct options *options)
+{
+    limit(RLIMIT_CORE, 0, "RLIMIT_CORE");
+    const char *asan = getenv("ASAN_OPTIONS");
+    if (asan != NULL && *asan != '\0') {
+        if (options->has_as) {
+            char *with_limit;
+            if (asprintf(&with_limit, "%s:hard_rss_limit_mb=%llu", asan,
+                         options->as_bytes >> MIB_SHIFT) < 0)
+                die_errno("asprintf", NULL);
+            if (setenv("ASAN_OPTIONS", with_limit, 1) != 0)
+                die_errno("setenv", "ASAN_OPTIONS");
+        }
+    } else if (options->has_as) {
+        limit(RLIMIT_AS, options->as_bytes / KIB * KIB, "RLIMIT_AS");
+    }
+}
+
+/* What one program may see and write. */
+struct folders {
+    const char *build_dir, *scratch_root;   /* "" when not given */
+    char *cwd;                              /* the physical path: the kernel's */
+    struct list readable, writable, hidden;
+};
+
+static struct folders choose_folders(const struct options *options, char **program)
+{
+    struct folders chosen = {
+        .build_dir = options->build_dir ? options->build_dir : "",
+        .scratch_root = options->scratch_root ? options->scratch_root : "",
+        .cwd = getcwd(NULL, 0),
+    };
+    if (chosen.cwd == NULL)
+        die_errno("getcwd", NULL);
+    /* The one writable place: the working folder when it is a test's scratch folder, plus
+     * what the build asked for. Nothing else the program can see is writable by its user. */
+    struct list asked_writable = take_folders("SOCKLAB_SANDBOX_RW");
+    chosen.readable = take_folders("SOCKLAB_SANDBOX_RO");
+    chosen.hidden = take_folders("SOCKLAB_SANDBOX_HIDE");
+    bool scratch = *chosen.scratch_root != '\0' && inside(chosen.cwd, chosen.scratch_root) &&
+                   strcmp(chosen.cwd, chosen.scratch_root) != 0;
+    struct list kept = {0};            /* folders the scratch folder must not be, nor hold */
+    push(&kept, chosen.build_dir);
+    push_all(&kept, &options->protected);
+    push_all(&kept, &chosen.readable);
+    for (size_t i = 0; scratch && i < kept.count; i++) {
+        const char *dir = kept.items[i];
+        if (*dir != '\0' && (inside(chosen.cwd, dir) || inside(dir, chosen.cwd)))
+            scratch = false;
+    }
+    free(kept.items);
+    if (scratch)
+        push(&chosen.writable, chosen.cwd);
+    push_all(&chosen.writable, &asked_writable);
+    free(asked_writable.items);
+
+    /* A program of the harness's build cache: its own build folder only, never the whole
+     * cache (it holds the reference's programs and other students' builds). */
+    if (*chosen.build_dir != '\0') {
+        for (char **arg = program; *arg != NULL; arg++) {
+            struct stat about;
+            if ((*arg)[0] == '/' && stat(*arg, &about) == 0 && S_ISREG(about.st_mode) &&
+                inside(*arg, chosen.build_dir)) {
+                char *folder = parent_of(*arg);
+                if (*folder != '\0')
+                    push(&chosen.readable, folder);
+            }
+        }
+    }
+    return chosen;
+}
+
+/* As root, before the switch: the writable folders become the user's, and the folders to
+ * read open to it. */
+static void give_to_user(const struct folders *folders, uid_t uid, gid_t gid)
+{
+    for (size_t i = 0; i < folders->writable.count; i++) {   /* not yet given to the user */
+        const char *dir = folders->writable.items[i];
+        if (owned_by_me(dir) && chown(dir, uid, gid) != 0)
+            die_errno("chown", dir);
+    }
+    /* A folder to read may be 0700 (mktemp -d, an unpacked archive): opened to the user here.
+     * Not a build folder: the harness makes those 0755 (labs/lib/socklab.bash: build_tmp),
+     * which saves a chmod before each program. */
+    for (size_t i = 0; i < folders->readable.count; i++) {
+        const char *dir = folders->readable.items[i];
+        if (*folders->build_dir == '\0' || !inside(dir, folders->build_dir))
+            add_mode(dir, S_IRUSR | S_IXUSR | S_IRGRP | S_IXGRP | S_IROTH | S_IXOTH);
+    }
+}
+
+/* No mount view (e.g. a container without the rights to make namespaces): the program sees
+ * the real folders, so the ones leading to its build and scratch folders must let its user
+ * through (mktemp -d made them 0700). Only temporary folders: those inside the build cache or
+ * the scratch root, never the kit's or your home's. Search permission only, no listing. */
+static void open_the_way(const struct folders *folders)
+{
+    struct list both = {0};
+    push_all(&both, &folders->readable);
+    push_all(&both, &folders->writable);
+    for (size_t i = 0; i < both.count; i++) {
+        for (char *parent = parent_of(both.items[i]); *parent != '\0';
+             parent = parent_of(parent)) {
+            bool temporary = (*folders->build_dir != '\0' &&
+                              inside(parent, folders->build_dir)) ||
+                             (*folders->scratch_root != '\0' &&
+                              strcmp(parent, folders->scratch_root) != 0 &&
+                              inside(parent, folders->scratch_root));
+            if (temporary && owned_by_me(parent))
+                add_mode(parent, S_IXOTH);
+        }
+    }
+    free(both.items);
+}
+
+static void push_words(struct list *list, const char *const words[], size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        push(list, words[i]);
+}
+
+/* bwrap's options for the program's mount view: the system read-only, its folders, and the
+ * folder it starts in. */
+static void add_view(struct list *command, const struct folders *folders)
+{
+    const char *const system_view[] = {"--ro-bind", "/usr", "/usr", "--ro-bind", "/etc",
+                                       "/etc", "--proc", "/proc", "--dev", "/dev"};
+    push_words(command, system_view, sizeof system_view / sizeof *system_view);
+    /* /bin, /lib... as the machine has them: where /usr is merged (Debian since 12), the same
+     * links into /usr in the view (a bind mount costs ~0.1 ms of CPU, for every program: four
+     * or five of them), and where it is not, folders of their own, bound read-only. */
+    const char *const tops[] = {"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"};
+    for (size_t i = 0; i < sizeof tops / sizeof *tops; i++) {
+        char *in_usr, *target;
+        if (asprintf(&in_usr, "/usr%s", tops[i]) < 0 || asprintf(&target, "usr%s", tops[i]) < 0)
+            die_errno("asprintf", NULL);
+        struct stat link, any;
+        if (lstat(tops[i], &link) == 0 && S_ISLNK(link.st_mode) && same_file(tops[i], in_usr)) {
+            const char *const words[] = {"--symlink", target, tops[i]};
+            push_words(command, words, sizeof words / sizeof *words);
+        } else if (stat(tops[i], &any) == 0) {
+            const char *const words[] = {"--ro-bind", tops[i], tops[i]};
+            push_words(command, words, sizeof words / sizeof *words);
+        }
+    }
+    for (size_t i = 0; i < folders->hidden.count; i++) {
+        const char *file = folders->hidden.items[i];
+        struct stat about;
+        if (strncmp(file, "/usr/", strlen("/usr/")) == 0 && stat(file, &about) == 0 &&
+            S_ISREG(about.st_mode)) {
+            const char *const words[] = {"--ro-bind", "/dev/null", file};
+            push_words(command, words, sizeof words / sizeof *words);
+        }
+    }
+    struct list made = {0};
+    for (size_t i = 0; i < folders->readable.count; i++)
+        add_parents(command, &made, folders->readable.items[i]);
+    for (size_t i = 0; i < folders->writable.count; i++)
+        add_parents(command, &made, folders->writable.items[i]);
+    free(made.items);
+    for (size_t i = 0; i < folders->readable.count; i++) {
+        const char *dir = folders->readable.items[i];
+        const char *const words[] = {"--ro-bind", dir, dir};
+        push_words(command, words, sizeof words / sizeof *words);
+    }
+    for (size_t i = 0; i < folders->writable.count; i++) {
+        const char *dir = folders->writable.items[i];
+        const char *const words[] = {"--bind", dir, dir};
+        push_words(command, words, sizeof words / sizeof *words);
+    }
+    bool shown = contains(&folders->writable, folders->cwd) ||
+                 contains(&folders->readable, folders->cwd);
+    push(command, "--chdir");
+    push(command, shown ? folders->cwd : "/");
+}
+
+/* The --drop step's words, for bwrap to run before the program (see the header). */
+static void add_drop(struct list *command, uid_t uid, gid_t gid)
+{
+    int self = own_file();
+    char *path, *uid_text, *gid_text, *self_text;
+    if (asprintf(&path, "/proc/self/fd/%d", self) < 0 ||
+        asprintf(&uid_text, "%llu", (unsigned long long)uid) < 0 ||
+        asprintf(&gid_text, "%llu", (unsigned long long)gid) < 0 ||
+        asprintf(&self_text, "%d", self) < 0)
+        die_errno("asprintf", NULL);
+    const char *const words[] = {path, "--drop", uid_text, gid_text, self_text, "--"};
+    push_words(command, words, sizeof words / sizeof *words);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--drop") == 0)
@@ -389,183 +583,31 @@ int main(int argc, char **argv)
 
     struct options options = {.use_bwrap = true};
     char **program = argv + parse(argc, argv, &options);
-    const char *build_dir = options.build_dir ? options.build_dir : "";
-    const char *scratch_root = options.scratch_root ? options.scratch_root : "";
-
-    /* A sanitizer build (the harness sets ASAN_OPTIONS for those) reserves its shadow memory
-     * as address space; AddressSanitizer's resident-size watch bounds its memory instead. */
-    limit(RLIMIT_CORE, 0, "RLIMIT_CORE");
-    const char *asan = getenv("ASAN_OPTIONS");
-    if (asan != NULL && *asan != '\0') {
-        if (options.has_as) {
-            char *with_limit;
-            if (asprintf(&with_limit, "%s:hard_rss_limit_mb=%llu", asan,
-                         options.as_bytes >> MIB_SHIFT) < 0)
-                die_errno("asprintf", NULL);
-            if (setenv("ASAN_OPTIONS", with_limit, 1) != 0)
-                die_errno("setenv", "ASAN_OPTIONS");
-        }
-    } else if (options.has_as) {
-        limit(RLIMIT_AS, options.as_bytes / KIB * KIB, "RLIMIT_AS");
-    }
-
+    set_memory_limits(&options);
     bool identity = options.has_uid && geteuid() == 0;
     gid_t gid = options.has_gid ? options.gid : (gid_t)options.uid;
-
-    /* The one writable place: the working folder when it is a test's scratch folder, plus
-     * what the build asked for. Nothing else the program can see is writable by its user. */
-    struct list asked_writable = take_folders("SOCKLAB_SANDBOX_RW");
-    struct list readable = take_folders("SOCKLAB_SANDBOX_RO");
-    struct list hidden = take_folders("SOCKLAB_SANDBOX_HIDE");
-    char *cwd = getcwd(NULL, 0);       /* the physical path: the kernel's, links resolved */
-    if (cwd == NULL)
-        die_errno("getcwd", NULL);
-    bool scratch = *scratch_root != '\0' && inside(cwd, scratch_root) &&
-                   strcmp(cwd, scratch_root) != 0;
-    struct list kept = {0};            /* folders the scratch folder must not be, nor hold */
-    push(&kept, build_dir);
-    push_all(&kept, &options.protected);
-    push_all(&kept, &readable);
-    for (size_t i = 0; scratch && i < kept.count; i++) {
-        const char *dir = kept.items[i];
-        if (*dir != '\0' && (inside(cwd, dir) || inside(dir, cwd)))
-            scratch = false;
-    }
-    struct list writable = {0};
-    if (scratch)
-        push(&writable, cwd);
-    push_all(&writable, &asked_writable);
-
-    /* A program of the harness's build cache: its own build folder only, never the whole
-     * cache (it holds the reference's programs and other students' builds). */
-    if (*build_dir != '\0') {
-        for (char **arg = program; *arg != NULL; arg++) {
-            struct stat about;
-            if ((*arg)[0] == '/' && stat(*arg, &about) == 0 && S_ISREG(about.st_mode) &&
-                inside(*arg, build_dir)) {
-                char *folder = parent_of(*arg);
-                if (*folder != '\0')
-                    push(&readable, folder);
-            }
-        }
-    }
-
-    if (identity) {
-        for (size_t i = 0; i < writable.count; i++) {   /* not yet given to the user */
-            if (owned_by_me(writable.items[i]) && chown(writable.items[i], options.uid, gid) != 0)
-                die_errno("chown", writable.items[i]);
-        }
-        /* A folder to read may be 0700 (mktemp -d, an unpacked archive): opened to the user
-         * here. Not a build folder: the harness makes those 0755 (labs/lib/socklab.bash:
-         * build_tmp), which saves a chmod before each program. */
-        for (size_t i = 0; i < readable.count; i++)
-            if (*build_dir == '\0' || !inside(readable.items[i], build_dir))
-                add_mode(readable.items[i], S_IRUSR | S_IXUSR | S_IRGRP | S_IXGRP | S_IROTH |
-                                                S_IXOTH);
-    }
-    if (writable.count > 0 && setenv("TMPDIR", writable.items[0], 1) != 0)
+    struct folders folders = choose_folders(&options, program);
+    if (identity)
+        give_to_user(&folders, options.uid, gid);
+    if (folders.writable.count > 0 && setenv("TMPDIR", folders.writable.items[0], 1) != 0)
         die_errno("setenv", "TMPDIR");   /* compilers write temporary files there */
 
     if (!options.use_bwrap) {
-        /* No mount view (e.g. a container without the rights to make namespaces): the program
-         * sees the real folders, so the ones leading to its build and scratch folders must
-         * let its user through (mktemp -d made them 0700). Only temporary folders: those
-         * inside the build cache or the scratch root, never the kit's or your home's. Search
-         * permission only, no listing. */
         if (identity) {
-            struct list both = {0};
-            push_all(&both, &readable);
-            push_all(&both, &writable);
-            for (size_t i = 0; i < both.count; i++) {
-                for (char *parent = parent_of(both.items[i]); *parent != '\0';
-                     parent = parent_of(parent)) {
-                    bool temporary = (*build_dir != '\0' && inside(parent, build_dir)) ||
-                                     (*scratch_root != '\0' &&
-                                      strcmp(parent, scratch_root) != 0 &&
-                                      inside(parent, scratch_root));
-                    if (temporary && owned_by_me(parent))
-                        add_mode(parent, S_IXOTH);
-                }
-            }
+            open_the_way(&folders);
             drop_to(options.uid, gid);
         }
         run(program);
     }
-
-    struct list view = {0};
-    const char *system_view[] = {"--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc",
-                                 "--proc", "/proc", "--dev", "/dev"};
-    for (size_t i = 0; i < sizeof system_view / sizeof *system_view; i++)
-        push(&view, system_view[i]);
-    /* /bin, /lib... as the machine has them: where /usr is merged (Debian since 12), the same
-     * links into /usr in the view (a bind mount costs ~0.1 ms of CPU, for every program: four
-     * or five of them), and where it is not, folders of their own, bound read-only. */
-    const char *tops[] = {"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"};
-    for (size_t i = 0; i < sizeof tops / sizeof *tops; i++) {
-        char *in_usr, *target;
-        if (asprintf(&in_usr, "/usr%s", tops[i]) < 0 || asprintf(&target, "usr%s", tops[i]) < 0)
-            die_errno("asprintf", NULL);
-        struct stat link, any;
-        if (lstat(tops[i], &link) == 0 && S_ISLNK(link.st_mode) && same_file(tops[i], in_usr)) {
-            push(&view, "--symlink");
-            push(&view, target);
-            push(&view, tops[i]);
-        } else if (stat(tops[i], &any) == 0) {
-            push(&view, "--ro-bind");
-            push(&view, tops[i]);
-            push(&view, tops[i]);
-        }
-    }
-    for (size_t i = 0; i < hidden.count; i++) {
-        struct stat about;
-        if (strncmp(hidden.items[i], "/usr/", strlen("/usr/")) == 0 &&
-            stat(hidden.items[i], &about) == 0 && S_ISREG(about.st_mode)) {
-            push(&view, "--ro-bind");
-            push(&view, "/dev/null");
-            push(&view, hidden.items[i]);
-        }
-    }
-    struct list made = {0};
-    for (size_t i = 0; i < readable.count; i++)
-        add_parents(&view, &made, readable.items[i]);
-    for (size_t i = 0; i < writable.count; i++)
-        add_parents(&view, &made, writable.items[i]);
-    for (size_t i = 0; i < readable.count; i++) {
-        push(&view, "--ro-bind");
-        push(&view, readable.items[i]);
-        push(&view, readable.items[i]);
-    }
-    for (size_t i = 0; i < writable.count; i++) {
-        push(&view, "--bind");
-        push(&view, writable.items[i]);
-        push(&view, writable.items[i]);
-    }
-    const char *chdir_to = contains(&writable, cwd) || contains(&readable, cwd) ? cwd : "/";
-
     struct list command = {0};
-    const char *namespaces[] = {"bwrap", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
-                                "--unshare-cgroup-try", "--die-with-parent", "--new-session"};
-    for (size_t i = 0; i < sizeof namespaces / sizeof *namespaces; i++)
-        push(&command, namespaces[i]);
-    push_all(&command, &view);
-    push(&command, "--chdir");
-    push(&command, chdir_to);
+    const char *const namespaces[] = {"bwrap", "--unshare-pid", "--unshare-ipc",
+                                      "--unshare-uts", "--unshare-cgroup-try",
+                                      "--die-with-parent", "--new-session"};
+    push_words(&command, namespaces, sizeof namespaces / sizeof *namespaces);
+    add_view(&command, &folders);
     push(&command, "--");
-    if (identity) {
-        int self = own_file();
-        char *path, *uid_text, *gid_text, *self_text;
-        if (asprintf(&path, "/proc/self/fd/%d", self) < 0 ||
-            asprintf(&uid_text, "%llu", (unsigned long long)options.uid) < 0 ||
-            asprintf(&gid_text, "%llu", (unsigned long long)gid) < 0 ||
-            asprintf(&self_text, "%d", self) < 0)
-            die_errno("asprintf", NULL);
-        push(&command, path);
-        push(&command, "--drop");
-        push(&command, uid_text);
-        push(&command, gid_text);
-        push(&command, self_text);
-        push(&command, "--");
-    }
+    if (identity)
+        add_drop(&command, options.uid, gid);
     for (char **arg = program; *arg != NULL; arg++)
         push(&command, *arg);
     execvp("bwrap", (char *const *)command.items);
