@@ -142,6 +142,12 @@ static void push_all(struct list *list, const struct list *more)
         push(list, more->items[i]);
 }
 
+static void push_words(struct list *list, const char *const words[], size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        push(list, words[i]);
+}
+
 static bool contains(const struct list *list, const char *item)
 {
     for (size_t i = 0; i < list->count; i++)
@@ -368,10 +374,8 @@ static void add_parents(struct list *view, struct list *made, const char *dir)
         push(&parents, parent);
     }
     for (size_t i = parents.count; i-- > 0;) {
-        push(view, "--perms");
-        push(view, "0755");
-        push(view, "--dir");
-        push(view, parents.items[i]);
+        const char *const words[] = {"--perms", "0755", "--dir", parents.items[i]};
+        push_words(view, words, sizeof words / sizeof *words);
     }
     free(parents.items);
 }
@@ -499,12 +503,6 @@ static void open_the_way(const struct folders *folders)
         }
     }
     free(both.items);
-}
-
-static void push_words(struct list *list, const char *const words[], size_t count)
-{
-    for (size_t i = 0; i < count; i++)
-        push(list, words[i]);
 }
 
 /* bwrap's options for the program's mount view: the system read-only, its folders, and the

@@ -155,8 +155,7 @@ def launcher() -> Path:
         raise SandboxError(_("the sandbox's launcher ({source}) does not build: {said} "
                              "(make deps installs gcc)"
                              ).format(source=LAUNCHER_SOURCE, said=said))
-    # Bound into each program's mount view for its last step, as the program's user: 0755
-    # whatever the umask (mkdtemp made the folder 0700).
+    # 0755 whatever the umask (mkdtemp made the folder 0700): every user of the kit runs it.
     (partial / LAUNCHER_NAME).chmod(0o755)
     partial.chmod(0o755)
     try:
